@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { policySchema, type PolicyDocument } from './schema.js';
 import { keyPath, PolicyError, type PolicyProblem } from './errors.js';
@@ -51,10 +51,21 @@ export function parseAndValidate(text: string, display: string): PolicyDocument 
       display,
       yamlErrors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        const dup = /unique/i.test(e.message);
-        return { path: '', message: `${dup ? 'duplicate key' : 'invalid YAML'}: ${firstLine(e.message)}`, hint: dup ? 'each key (including each secret name) may appear once' : 'check indentation and quoting', line: pos.line, col: pos.col };
+        const dup = e.code === 'DUPLICATE_KEY' || /unique/i.test(e.message);
+        if (dup) {
+          const path = pathAtOffset(doc, e.pos[0]);
+          const name = path.length ? String(path[path.length - 1]) : '';
+          const what = path[0] === 'secrets' && path.length === 2 ? 'duplicate secret' : 'duplicate key';
+          return { path: keyPath(path), message: `${what}${name ? ` "${name}"` : ''}: it is already defined above`, hint: 'each key (including each secret name) may appear once; merge the two entries', line: pos.line, col: pos.col };
+        }
+        return { path: '', message: `invalid YAML: ${firstLine(e.message)}`, hint: 'check indentation and quoting', line: pos.line, col: pos.col };
       }),
     );
+  }
+  const complexKey = findComplexKey(doc);
+  if (complexKey !== undefined) {
+    const p = lineCounter.linePos(complexKey);
+    throw new PolicyError(display, [{ path: '', message: 'a mapping key must be a plain word, not a list or mapping', hint: 'remove the `? ` complex key', line: p.line, col: p.col }]);
   }
   let data: unknown;
   try {
@@ -65,10 +76,10 @@ export function parseAndValidate(text: string, display: string): PolicyDocument 
   if (data === null || data === undefined) throw new PolicyError(display, [{ path: '', message: 'the policy is empty', hint: 'start from `airlock init`; at least `version: 1` is required' }]);
   if (typeof data !== 'object' || Array.isArray(data)) throw new PolicyError(display, [{ path: '', message: 'the policy must be a mapping of keys (version, runtime, filesystem, ...)', ...pos(doc, lineCounter, []) }]);
 
-  const result = policySchema.safeParse(data);
+  const result = policySchema.safeParse(data, { reportInput: true });
   if (!result.success) throw new PolicyError(display, result.error.issues.flatMap((i) => issueToProblems(i, doc, lineCounter)));
-  const problems = semanticProblems(result.data).map((p) => ({ ...p, ...pos(doc, lineCounter, p.pathParts) }));
-  if (problems.length) throw new PolicyError(display, problems.map(({ pathParts: _p, ...rest }) => rest));
+  const problems = semanticProblems(result.data).map((p) => ({ ...p, ...pos(doc, lineCounter, p.pathParts, p.atKey) }));
+  if (problems.length) throw new PolicyError(display, problems.map(({ pathParts: _p, atKey: _k, ...rest }) => rest));
   return result.data;
 }
 
@@ -96,10 +107,25 @@ function depth(issues: z.core.$ZodIssue[]): number {
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
     const expected = issue.expected;
-    return `expected ${expected === 'object' ? 'a mapping' : expected === 'array' ? 'a list' : `a ${expected}`}${(issue as { input?: unknown }).input === undefined ? ' (missing)' : ''}`;
+    const input = (issue as { input?: unknown }).input;
+    const article = /^[aeiou]/.test(String(expected)) ? 'an' : 'a';
+    const want = expected === 'object' ? 'a mapping' : expected === 'array' ? 'a list' : `${article} ${expected}`;
+    return input === undefined ? `missing: expected ${want}` : `expected ${want}, got ${describeInput(input)}`;
   }
-  if (issue.code === 'invalid_value') return `${issue.message.replace(/^Invalid input: /, '')}`;
+  if (issue.code === 'invalid_value') {
+    const input = (issue as { input?: unknown }).input;
+    const msg = issue.message.replace(/^Invalid (input|option): /, '');
+    return input === undefined ? `missing: ${msg}` : `${msg}, got ${describeInput(input)}`;
+  }
   return issue.message;
+}
+
+function describeInput(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return v instanceof Uint8Array ? 'binary data' : 'a mapping';
+  if (typeof v === 'string') return `"${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
+  return `${typeof v} ${String(v)}`;
 }
 
 const KNOWN_SECTIONS = ['version', 'runtime', 'filesystem', 'commands', 'network', 'secrets', 'env', 'review'];
@@ -137,13 +163,14 @@ function pos(doc: Document, lc: LineCounter, path: readonly PropertyKey[], keyIt
   // Walk as deep as the document goes; point at the key when asked (unknown keys), else the value.
   let node: unknown = doc.contents;
   let at: [number, number, number] | undefined = (node as { range?: [number, number, number] })?.range;
-  for (const seg of path) {
+  for (const [i, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((it) => (it.key as { value?: unknown })?.value === seg || String((it.key as { value?: unknown })?.value) === String(seg));
       if (!pair) break;
       const keyRange = (pair.key as { range?: [number, number, number] })?.range;
       const valRange = (pair.value as { range?: [number, number, number] } | null)?.range;
-      at = (seg === path[path.length - 1] && keyItself ? keyRange : valRange ?? keyRange) ?? at;
+      const last = i === path.length - 1;
+      at = (last && (keyItself || (isCollection(pair.value) && !pair.value.flow)) ? keyRange : valRange ?? keyRange) ?? at;
       node = pair.value;
     } else if (isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg] as { range?: [number, number, number] } | undefined;
@@ -155,6 +182,54 @@ function pos(doc: Document, lc: LineCounter, path: readonly PropertyKey[], keyIt
   if (!at) return {};
   const p = lc.linePos(at[0]);
   return { line: p.line, col: p.col };
+}
+
+/** The key path of the map key that starts at `offset` (for duplicate-key errors). */
+function pathAtOffset(doc: Document, offset: number): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  let node: unknown = doc.contents;
+  for (let guard = 0; guard < 1000 && isCollection(node); guard++) {
+    let next: unknown;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const keyRange = (pair.key as { range?: [number, number, number] } | null)?.range;
+        const valRange = (pair.value as { range?: [number, number, number] } | null)?.range;
+        const keyName = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (keyRange && keyRange[0] === offset) return [...path, keyName];
+        if (valRange && offset >= valRange[0] && offset < valRange[2]) {
+          path.push(keyName);
+          next = pair.value;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as { range?: [number, number, number] } | null)?.range;
+        if (next === undefined && r && offset >= r[0] && offset < r[2]) {
+          path.push(i);
+          next = item;
+        }
+      });
+    }
+    if (next === undefined) break;
+    node = next;
+  }
+  return path;
+}
+
+/** Offset of the first key that is a collection (`? [a]: 1`), which JS objects cannot represent. */
+function findComplexKey(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isPair(pair) && isCollection(pair.key)) {
+        at = pair.key.range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
 }
 
 function firstLine(s: string): string {

@@ -177,8 +177,8 @@ export const policySchema = z
       .describe('The sandbox environment: scrubbed to a small allowlist plus these.'),
     review: z
       .object({
-        approvals: z.record(level, z.number().int().min(0).max(10)).optional().describe('Required approvals per risk level.'),
-        labels: z.record(level, z.array(z.string())).optional().describe('Labels to add per risk level.'),
+        approvals: z.partialRecord(level, z.number().int().min(0).max(10)).optional().describe('Required approvals per risk level.'),
+        labels: z.partialRecord(level, z.array(z.string())).optional().describe('Labels to add per risk level.'),
         registries: z.array(hostPattern).optional().describe('Hosts considered expected package registries when scoring sessions.'),
       })
       .strict()

@@ -8,17 +8,24 @@ import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { keyPath } from './errors.js';
 import { BUILTIN_DENY_HOME } from './builtin-deny.js';
 
-export type LocatedProblem = PolicyProblem & { pathParts: PropertyKey[] };
+/** Variables airlock itself sets inside the sandbox (proxy and CA trust); a policy may not override them. */
+export const MANAGED_ENV: ReadonlySet<string> = new Set([
+  'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS',
+  'REQUESTS_CA_BUNDLE', 'GIT_SSL_CAINFO', 'CURL_CA_BUNDLE',
+]);
+
+/** A problem with its key path as parts; `atKey` points the location at the key rather than its value. */
+export type LocatedProblem = PolicyProblem & { pathParts: PropertyKey[]; atKey?: boolean };
 
 export function semanticProblems(doc: PolicyDocument): LocatedProblem[] {
   const out: LocatedProblem[] = [];
-  const add = (pathParts: PropertyKey[], message: string, hint?: string) => out.push({ path: keyPath(pathParts), pathParts, message, hint });
+  const add = (pathParts: PropertyKey[], message: string, hint?: string, atKey = false) => out.push({ path: keyPath(pathParts), pathParts, message, hint, atKey });
 
   const secretNames = Object.keys(doc.secrets ?? {});
   const seen = new Map<string, string>();
   for (const name of secretNames) {
     const upper = name.toUpperCase();
-    if (seen.has(upper)) add(['secrets', name], `duplicate secret: "${name}" and "${seen.get(upper)}" differ only in case`, 'environment variable names must be unique');
+    if (seen.has(upper)) add(['secrets', name], `duplicate secret: "${name}" and "${seen.get(upper)}" differ only in case`, 'environment variable names must be unique', true);
     seen.set(upper, name);
     const s = doc.secrets![name]!;
     if (!s.from && !s.mint) add(['secrets', name], 'a secret needs a source: `from` (env:, file:, cmd:) or `mint`', 'e.g. from: env:GITHUB_TOKEN');
@@ -32,7 +39,7 @@ export function semanticProblems(doc: PolicyDocument): LocatedProblem[] {
     if (seen.has(v.toUpperCase())) add(['env', 'pass', i], `unsafe: "${v}" is a secret; passing it would put the real value inside the sandbox`, 'remove it from env.pass: the sandbox gets a placeholder automatically');
   });
   for (const k of Object.keys(doc.env?.set ?? {})) {
-    if (seen.has(k.toUpperCase())) add(['env', 'set', k], `duplicate secret: "${k}" is declared under secrets and set in env.set`, 'declare it once');
+    if (seen.has(k.toUpperCase())) add(['env', 'set', k], `duplicate secret: "${k}" is declared under secrets and set in env.set`, 'declare it once', true);
   }
   (doc.filesystem?.write ?? []).forEach((p, i) => {
     const t = p.replace(/\/+$/, '');
@@ -43,6 +50,25 @@ export function semanticProblems(doc: PolicyDocument): LocatedProblem[] {
       const hit = BUILTIN_DENY_HOME.find((d) => p.replace(/\/+$/, '') === `~/${d}` || p.startsWith(`~/${d}/`));
       if (hit) add(['filesystem', key, i], `unsafe: "${p}" is on the built-in deny list (~/${hit}); it stays hidden from the agent`, 'use a secret with an injection rule instead of exposing credential files');
     });
+  }
+  for (const key of ['allow', 'deny'] as const) {
+    (doc.network?.[key] ?? []).forEach((rule, i) => {
+      const text = typeof rule === 'string' ? rule : rule.host;
+      const p = parseHostPattern(text);
+      const at = typeof rule === 'string' ? ['network', key, i] : ['network', key, i, 'host'];
+      if (key === 'allow' && typeof p !== 'string' && p.kind === 'cidr' && p.prefix < (p.family === 4 ? 8 : 16)) {
+        add(at, `unsafe: "${text}" allows ${p.prefix === 0 ? 'every address on the internet' : 'a huge address range'}`, 'list the hosts the agent needs; default-deny is the point');
+      }
+    });
+  }
+  for (const [i, v] of (doc.env?.pass ?? []).entries()) {
+    if (MANAGED_ENV.has(v.toUpperCase())) add(['env', 'pass', i], `"${v}" is managed by airlock (proxy and CA settings); it cannot be passed from the host`, 'remove it; airlock sets it inside the sandbox');
+  }
+  for (const k of Object.keys(doc.env?.set ?? {})) {
+    if (MANAGED_ENV.has(k.toUpperCase())) add(['env', 'set', k], `"${k}" is managed by airlock (proxy and CA settings); it cannot be set by the policy`, 'remove it; airlock sets it inside the sandbox', true);
+  }
+  for (const name of secretNames) {
+    if (MANAGED_ENV.has(name.toUpperCase())) add(['secrets', name], `"${name}" is managed by airlock (proxy and CA settings) and cannot be a secret name`, 'choose another variable name', true);
   }
   (doc.commands?.allow ?? []).forEach((c, i) => {
     if (c.includes('/') && !c.startsWith('/')) add(['commands', 'allow', i], `"${c}": give a command name or an absolute path`);
