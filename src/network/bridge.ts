@@ -1,0 +1,103 @@
+/**
+ * The bridge into the sandbox. The sandbox has no network interface but loopback (gVisor
+ * `--network=none`, bwrap `--unshare-net`), so nothing inside can reach the host or the internet
+ * directly. The proxy's unix socket directory is bind-mounted in; a relay *inside* listens on
+ * `127.0.0.1:<port>` and forwards every connection to that socket; the agent's environment points
+ * `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (and lower-case forms) at the relay. A program that ignores
+ * those variables has no route anywhere: its connect() fails (ENETUNREACH/EHOSTUNREACH) and no
+ * NAT or iptables rule is involved (gVisor has none).
+ *
+ * The relay is `socat` (Debian package, present on the host root the sandbox sees) started by a
+ * fixed sh launcher that receives everything as positional arguments — no string is interpolated
+ * into shell code. The launcher waits until the relay's socket is LISTENing (read from
+ * /proc/net/tcp, which both backends provide) and only then `exec`s the agent, so the agent never
+ * races the relay. Measured here: under gVisor the socat launcher adds ~20–40 ms, a Node relay
+ * ~500 ms (Node's startup under runsc). When socat is missing the Node relay (relay-main.ts) is
+ * used instead: it listens first, then spawns the agent and mirrors its exit status.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MountSpec } from '../sandbox/types.js';
+import type { Policy } from '../policy/compile.js';
+
+export const DEFAULT_RELAY_PORT = 3128;
+
+export interface SandboxNetworkPlan {
+  mounts: MountSpec[];
+  env: Record<string, string>;
+  /** Prefix for the sandbox argv: `[...prelude, ...agentArgv]`. */
+  prelude: string[];
+  /** Absolute host paths of executables the prelude runs (add them to an executables allowlist). */
+  executables: string[];
+  relay: 'socat' | 'node';
+}
+
+/** The fixed launcher. $1 = port, $2 = socket path inside, $3 = socat path, then `--` and the agent argv. */
+export const RELAY_LAUNCHER = `port=$1; sock=$2; socat=$3; shift 3
+[ "$1" = -- ] && shift
+"$socat" -lp airlock-relay TCP4-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork,nodelay UNIX-CONNECT:"$sock" </dev/null &
+relay=$!
+hex=$(printf '%04X' "$port")
+n=0
+while :; do
+  ok=
+  while read -r _ l _ st _; do
+    if [ "$l" = "0100007F:$hex" ] && [ "$st" = 0A ]; then ok=1; break; fi
+  done < /proc/net/tcp
+  [ -n "$ok" ] && break
+  if ! kill -0 "$relay" 2>/dev/null; then echo "airlock: the network relay could not start (port $port)" >&2; exit 125; fi
+  n=$((n+1))
+  if [ "$n" -gt 1000 ]; then echo "airlock: the network relay did not start listening" >&2; exit 125; fi
+  sleep 0.005
+done
+exec "$@"
+`;
+
+/** true when the policy allows any egress at all (otherwise start no proxy and no relay). */
+export function needsProxy(policy: Pick<Policy, 'network'>): boolean {
+  return policy.network.allow.length > 0;
+}
+
+/**
+ * What the sandbox needs to reach the proxy at `socketPath` through a relay on 127.0.0.1:`port`.
+ * The socket must sit in a directory of its own (that directory is what gets mounted). Returns
+ * null when a policy is given and it allows no egress.
+ */
+export function sandboxNetworkPlan(opts: {
+  socketPath: string;
+  port?: number;
+  policy?: Pick<Policy, 'network'>;
+  /** Directory the socket directory appears at inside; default the same path as on the host. */
+  sandboxDir?: string;
+  /** Force a relay implementation (default: socat when installed). */
+  relay?: 'socat' | 'node';
+  nodePath?: string;
+}): SandboxNetworkPlan | null {
+  if (opts.policy && !needsProxy(opts.policy)) return null;
+  const port = opts.port ?? DEFAULT_RELAY_PORT;
+  const hostDir = dirname(opts.socketPath);
+  const insideDir = opts.sandboxDir ?? hostDir;
+  const insideSock = join(insideDir, basename(opts.socketPath));
+  const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    ALL_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    all_proxy: url,
+    NO_PROXY: '',
+    no_proxy: '',
+  };
+  const mounts: MountSpec[] = [{ source: hostDir, target: insideDir, kind: 'bind', readonly: true, socket: true }];
+  const socat = ['/usr/bin/socat', '/bin/socat'].find((p) => existsSync(p));
+  const relay = opts.relay ?? (socat ? 'socat' : 'node');
+  if (relay === 'socat') {
+    if (!socat) throw new Error('network relay: socat is not installed (apt-get install socat)');
+    return { mounts, env, relay, executables: ['/bin/sh', socat, '/usr/bin/sleep', '/bin/sleep'].filter((p) => existsSync(p)), prelude: ['/bin/sh', '-c', RELAY_LAUNCHER, 'airlock-relay', String(port), insideSock, socat, '--'] };
+  }
+  const node = opts.nodePath ?? process.execPath;
+  const relayMain = fileURLToPath(new URL('./relay-main.js', import.meta.url));
+  return { mounts, env, relay, executables: [node], prelude: [node, relayMain, String(port), insideSock, '--'] };
+}
