@@ -39,6 +39,8 @@ export interface LaunchSpec {
   prelude: string[];
   /** Executables that may be executed (absolute host paths); undefined = unrestricted. */
   executables?: string[];
+  /** `commands.deny` argv patterns (as written, `*` = anything), refused by shims at the program's path. */
+  argvDeny?: string[];
   limits: { wallTimeMs?: number; memoryBytes?: number; pids?: number; cpus?: number; diskBytes?: number };
   /** Give the agent a terminal (when airlock itself has one). */
   tty: boolean;

@@ -1,0 +1,242 @@
+/**
+ * One mount plan for every backend. `buildMountPlan(spec)` turns a LaunchSpec into an ordered list
+ * of mount operations that the gVisor backend writes into an OCI config.json and the bubblewrap
+ * backend turns into `--ro-bind/--bind/--tmpfs/...` arguments. Both backends therefore give the
+ * agent the same view:
+ *
+ * - the root is empty (gVisor: a read-only skeleton directory; bwrap: a tmpfs remounted read-only);
+ * - host system read-only: /usr, /etc (minus shadow files, sudoers, host keys), /bin, /sbin, /lib*
+ *   (symlinks recreated as symlinks when the host is usr-merged). Nothing else of the host: no
+ *   /home, /root, /run, /var, /mnt, /opt, /srv, docker socket;
+ * - /proc (the sandbox's own pid namespace), /dev (minimal), /tmp and the home directory as private
+ *   tmpfs (capped by `limits.diskBytes`), the workspace read-write at its own path;
+ * - extra mounts from the other doors (proxy socket directory, CA bundle, policy read/write);
+ * - when `executables` is set, every bin directory is replaced by a directory that holds only the
+ *   allowed programs (see executables.ts), and writable areas are mounted noexec where the backend
+ *   can;
+ * - masks last: every denied path that would otherwise be visible is covered by an empty read-only
+ *   directory or an empty file.
+ *
+ * Sources are resolved with realpath on the host before use (a symlink in a policy path cannot
+ * redirect a mount to somewhere else than what the checks saw), and targets are the resolved
+ * paths, so no mount target inside the sandbox passes through a symlink.
+ */
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { LaunchSpec } from './types.js';
+
+export type PlanEntry =
+  | { op: 'bind'; source: string; target: string; readonly: boolean; noexec?: boolean; socket?: boolean; file: boolean }
+  | { op: 'tmpfs'; target: string; sizeBytes?: number; noexec: boolean; readonly?: boolean; mode: number }
+  | { op: 'symlink'; target: string; linkTo: string }
+  | { op: 'proc'; target: string }
+  | { op: 'dev'; target: string }
+  | { op: 'mask'; target: string; dir: boolean };
+
+export interface MountPlan {
+  entries: PlanEntry[];
+  /** true when some mount is a unix socket (gVisor needs `--host-uds=open`). */
+  hasSocket: boolean;
+  /** Directory inside the sandbox that serves as HOME. */
+  home: string;
+}
+
+/** Home directory of the agent inside the sandbox. */
+export const SANDBOX_HOME = '/home/agent';
+
+/** Top-level host system paths that are shown read-only (when they exist). */
+export const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32', '/etc'];
+
+/** Files under /etc that never enter the sandbox. */
+export const ETC_DENY = [
+  '/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers', '/etc/sudoers.d',
+  '/etc/security/opasswd', '/etc/ssl/private', '/etc/machine-id', '/etc/docker', '/etc/containerd',
+  '/etc/kubernetes', '/etc/rancher', '/etc/wireguard', '/etc/NetworkManager/system-connections', '/etc/credstore',
+  '/etc/credstore.encrypted', '/etc/ppp/chap-secrets', '/etc/ppp/pap-secrets', '/etc/libvirt', '/etc/openvpn',
+];
+
+/** Default size of each private tmpfs when no disk limit is set. */
+export const DEFAULT_TMPFS_BYTES = 1024 * 1024 * 1024;
+
+export interface MountPlanOptions {
+  /** Bin directory views prepared by executables.ts: host dir → sandbox bin dir, plus file binds. */
+  binViews?: { target: string; source: string; files: { source: string; target: string }[] }[];
+  /** Extra read-only binds (e.g. the shim directory), applied after the bin views. */
+  extraBinds?: { source: string; target: string }[];
+}
+
+/** Builds the ordered mount plan for a launch. Pure apart from stat/realpath/readdir of the host. */
+export function buildMountPlan(spec: LaunchSpec, opts: MountPlanOptions = {}): MountPlan {
+  const entries: PlanEntry[] = [];
+  const restricted = spec.executables !== undefined;
+
+  for (const p of SYSTEM_PATHS) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      const to = readLinkSafe(p);
+      if (to) entries.push({ op: 'symlink', target: p, linkTo: to });
+    } else if (st.isDirectory()) entries.push({ op: 'bind', source: p, target: p, readonly: true, file: false });
+  }
+  for (const view of opts.binViews ?? []) {
+    entries.push({ op: 'bind', source: view.source, target: view.target, readonly: true, file: false });
+    for (const f of view.files) entries.push({ op: 'bind', source: f.source, target: f.target, readonly: true, file: true });
+  }
+  for (const b of opts.extraBinds ?? []) entries.push({ op: 'bind', source: b.source, target: b.target, readonly: true, file: isFile(b.source) });
+
+  entries.push({ op: 'proc', target: '/proc' });
+  entries.push({ op: 'dev', target: '/dev' });
+  const size = spec.limits.diskBytes ?? DEFAULT_TMPFS_BYTES;
+  entries.push({ op: 'tmpfs', target: '/tmp', sizeBytes: size, noexec: restricted, mode: 0o1777 });
+  entries.push({ op: 'tmpfs', target: SANDBOX_HOME, sizeBytes: size, noexec: restricted, mode: 0o700 });
+
+  const ws = spec.workspace;
+  entries.push({ op: 'bind', source: ws.hostPath, target: ws.sandboxPath, readonly: false, noexec: restricted, file: false });
+
+  let hasSocket = false;
+  for (const m of spec.mounts) {
+    if (m.kind === 'tmpfs') {
+      entries.push({ op: 'tmpfs', target: m.target, noexec: restricted, readonly: m.readonly, mode: 0o755, sizeBytes: size });
+      continue;
+    }
+    const src = safeRealpath(m.source);
+    if (!src) continue;
+    if (m.socket) hasSocket = true;
+    entries.push({ op: 'bind', source: src, target: m.target, readonly: m.readonly, noexec: restricted && !m.readonly, socket: m.socket, file: isFile(src) });
+  }
+
+  // Masks: every denied path that is visible through some bind gets covered.
+  const binds: { source: string; target: string }[] = entries.filter((e): e is Extract<PlanEntry, { op: 'bind' }> => e.op === 'bind');
+  // The (staged) workspace shows the user's tree: a denied path inside the original tree is masked too.
+  if (ws.hostPath !== ws.sandboxPath) binds.push({ source: ws.sandboxPath, target: ws.sandboxPath });
+  const masked = new Set<string>();
+  for (const denied of [...ETC_DENY, ...spec.deny]) {
+    const real = safeRealpath(denied);
+    const candidates = new Set([denied, ...(real ? [real] : [])]);
+    for (const hostPath of candidates) {
+      for (const b of binds) {
+        const rel = relative(b.source, hostPath);
+        if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) {
+          const target = rel === '' ? b.target : join(b.target, rel);
+          if (masked.has(target)) continue;
+          let dir: boolean;
+          try {
+            dir = statSync(hostPath).isDirectory();
+          } catch {
+            continue;
+          }
+          masked.add(target);
+          entries.push({ op: 'mask', target, dir });
+        }
+      }
+    }
+  }
+
+  return { entries: orderEntries(entries), hasSocket, home: SANDBOX_HOME };
+}
+
+/** Parents before children; for equal depth keep the given order (later wins at the same target). */
+export function orderEntries(entries: PlanEntry[]): PlanEntry[] {
+  const depth = (t: string) => t.split('/').filter(Boolean).length;
+  const isMask = (e: PlanEntry) => (e.op === 'mask' ? 1 : 0);
+  return entries
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => depth(a.e.target) - depth(b.e.target) || isMask(a.e) - isMask(b.e) || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** Expands deny globs (`**` / `*`) against a set of roots, bounded; returns concrete host paths. */
+export function expandDenyGlobs(patterns: string[], roots: string[], limit = 20000): string[] {
+  const out: string[] = [];
+  const globs = patterns.filter((p) => p.includes('*'));
+  for (const p of patterns) if (!p.includes('*')) out.push(p);
+  if (!globs.length) return out;
+  const res = globs.map((g) => globToRegExp(g));
+  let seen = 0;
+  const walk = (dir: string, d: number) => {
+    if (d > 12 || seen > limit) return;
+    let names: import('node:fs').Dirent[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of names) {
+      if (++seen > limit) return;
+      const p = join(dir, e.name);
+      if (res.some((re) => re.test(p))) out.push(p);
+      if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules' && e.name !== '.git') walk(p, d + 1);
+    }
+  };
+  for (const r of roots) walk(r, 0);
+  return out;
+}
+
+/** Finds `.env*` files under the given roots (bounded walk). */
+export function findDotEnvFiles(roots: string[], pattern: RegExp, limit = 20000): string[] {
+  const out: string[] = [];
+  let seen = 0;
+  const walk = (dir: string, d: number) => {
+    if (d > 12 || seen > limit) return;
+    let names: import('node:fs').Dirent[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of names) {
+      if (++seen > limit) return;
+      const p = join(dir, e.name);
+      if (pattern.test(e.name)) out.push(p);
+      else if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules') walk(p, d + 1);
+    }
+  };
+  for (const r of roots) if (existsSync(r)) walk(r, 0);
+  return out;
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') {
+        re = re.slice(0, -2) + '(?:.*/)?';
+        i++;
+      }
+    } else if (c === '*') re += '[^/]*';
+    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(glob.startsWith('/') ? `^${re}$` : `(?:^|/)${re}$`);
+}
+
+export function safeRealpath(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function readLinkSafe(p: string): string | undefined {
+  try {
+    // Recreate the link as written (e.g. `usr/bin`), so it resolves inside the sandbox's view.
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return !statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
