@@ -124,7 +124,7 @@ export function injectHostFor(kind: string, name: string): { host: string; heade
   return undefined;
 }
 
-const CONTEXT_SECRET = /(\b(?:bearer|basic)\s+|(?:token|password|passwd|pwd|secret|api[_-]?key|apikey|_auth|authtoken)["']?\s*[:=]\s*["']?)([A-Za-z0-9+/_.~=-]{8,})/gi;
+const CONTEXT_SECRET = /(\b(?:bearer|basic)\s+|(?:token|password|passwd|pwd|secret|api[_-]?key|apikey|_auth|authtoken)["']?\s*[:=]\s*["']?)([A-Za-z0-9+/_.~=-]{8,})(?![…A-Za-z0-9+/_.~=-])/gi;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]{4,})@/gi;
 
 /**
