@@ -16,3 +16,25 @@ export { verifyLogFile, verifyLogText, type VerifyResult, type VerifyProblem, ty
 export { canonicalJson, sha256Hex } from './canonical.js';
 export { loadHostIdentity, trustedHostKeys, identityDir, type HostIdentity, type SessionCertificate } from './keys.js';
 export { indexPath, openIndex, closeIndex, indexSession, ensureIndexed, listIndexedSessions, queryEvents, sessionRow, sealWitness } from './store.js';
+export { startGvisorMonitor, podInitConfig, tracePoints, type GvisorMonitor, type GvisorMonitorOptions, type MonitorStats } from './gvisor-monitor.js';
+export { bwrapTracer, straceAvailable, type BwrapTracer, type BwrapTracerOptions } from './strace-tracer.js';
+export { formatSessionSummary, type SummaryInput } from './summary.js';
+export {
+  attachAttestation,
+  verifyAttestation,
+  writeSessionAttestation,
+  changesDigest,
+  digestEntriesFromChanges,
+  digestEntriesFromCommit,
+  pae,
+  NOTES_REF,
+  PREDICATE_TYPE,
+  ATTESTATION_FILE,
+  type DsseEnvelope,
+  type Statement,
+  type SessionPredicate,
+  type AttestVerifyResult,
+  type ChangeLike,
+} from './attest.js';
+export { toOcsf, toOcsfLines, toJsonl } from './export.js';
+export { startSessionAudit, type AuditStepContext, type AuditStepOptions } from './session-step.js';

@@ -26,6 +26,7 @@ import { locate, realBinDirs, sandboxEnv, sweepStale } from '../sandbox/index.js
 import { expandDenyGlobs, findDotEnvFiles } from '../sandbox/mount-plan.js';
 import { AirlockError } from '../util/errors.js';
 import { stageWorkspace } from '../workspace/index.js';
+import { startSessionAudit } from '../audit/index.js';
 import { createSessionDir, newSessionId, readSessionMeta, writeSessionMeta, type SessionMeta } from './store.js';
 import { homedir } from 'node:os';
 
@@ -131,16 +132,18 @@ const secretsStep: SessionStep = {
 // ── door: audit (src/audit) ───────────────────────────────────────────────────────────────────
 // Open the session log (replace ctx.audit), start the gVisor trace sink / bwrap tracer and set
 // ctx.spec.monitor, ctx.defer(seal). The monitor must be listening before the sandbox starts.
+// Runs FIRST among the steps, so the other doors capture the real log in ctx.audit, and its
+// teardown (seal, attestation, summary) runs last, after their final events.
 const auditStep: SessionStep = {
   name: 'audit',
-  start() {
-    /* no-op until audit/ provides a session log */
+  async start(ctx) {
+    await startSessionAudit(ctx);
   },
 };
 // ── end door: audit ───────────────────────────────────────────────────────────────────────────
 
 /** The ordered steps before the sandbox starts. */
-export const SESSION_STEPS: SessionStep[] = [workspaceStep, networkStep, secretsStep, auditStep];
+export const SESSION_STEPS: SessionStep[] = [auditStep, workspaceStep, networkStep, secretsStep];
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
