@@ -51,6 +51,7 @@ export function findConflicts(root: string, changes: StagedChange[], baseline: M
     if (c.kind === 'delete') deleting.add(c.path);
     if (c.kind === 'rename' && c.oldPath) deleting.add(c.oldPath);
   }
+  const dirCreates = new Set(changes.filter((c) => c.kind === 'create' && c.type === 'dir').map((c) => c.path));
   for (const c of changes) {
     const paths = c.oldPath ? [c.oldPath, c.path] : [c.path];
     for (const p of paths) {
@@ -61,7 +62,7 @@ export function findConflicts(root: string, changes: StagedChange[], baseline: M
         continue;
       }
       const r = resolveInside(root, p);
-      if (r.badAncestor) {
+      if (r.badAncestor && !(deleting.has(r.badAncestor) && dirCreates.has(r.badAncestor))) {
         conflicts.push({ path: p, reason: `${r.badAncestor} is not a real directory (symlink or file)` });
         continue;
       }
@@ -76,6 +77,14 @@ export function findConflicts(root: string, changes: StagedChange[], baseline: M
         if (extra.length) conflicts.push({ path: p, reason: `directory holds entries the session does not delete: ${extra.slice(0, 3).join(', ')}` });
       }
     }
+  }
+  // A path below another changed path that will not be a directory (a symlink or file the session
+  // creates there) could only be written through that symlink: refuse.
+  const nonDirTargets = new Set(changes.filter((c) => c.kind !== 'delete' && c.type !== 'dir').map((c) => c.path));
+  for (const c of changes) {
+    if (c.kind === 'delete') continue;
+    const a = ancestors(c.path).find((x) => nonDirTargets.has(x));
+    if (a) conflicts.push({ path: c.path, reason: `its ancestor ${a} becomes a ${changes.find((x) => x.path === a)?.type} in the same change set` });
   }
   const seen = new Set<string>();
   return conflicts.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
@@ -97,7 +106,15 @@ export async function applyChanges(sessionDir: string, opts: ApplyOptions): Prom
   } catch {
     baseline = undefined;
   }
-  const changes = cs.changes;
+  return applyChangeList(root, cs.changes, baseline, opts.sessionId, cs.ignored);
+}
+
+/**
+ * Applies an explicit change list to `root` (the mechanics behind `applyChanges`; exported so the
+ * attack tests can hand it hostile lists). Throws `apply-conflict` before writing anything.
+ */
+export function applyChangeList(root: string, changes: StagedChange[], baseline: Manifest | undefined, sessionId: string, ignored: ApplyResult['ignored'] = []): ApplyResult {
+  const opts = { sessionId };
   const conflicts = findConflicts(root, changes, baseline);
   if (conflicts.length) {
     const list = conflicts.map((c) => `  ${c.path}: ${c.reason}`).join('\n');
@@ -193,7 +210,7 @@ export async function applyChanges(sessionDir: string, opts: ApplyOptions): Prom
     throw new AirlockError('apply-partial', `apply of session ${opts.sessionId} stopped after ${done.length} step(s): ${(err as Error).message}\n${done.map((d) => `  done: ${d}`).join('\n')}`, 'inspect `git status`; the remaining changes are still staged (`airlock diff`)', 1);
   }
 
-  return { root, applied: changes.map(publicChange), ignored: cs.ignored };
+  return { root, applied: changes.map(publicChange), ignored };
 }
 
 /**
