@@ -13,8 +13,11 @@
  * cannot be mounted noexec, so with `commands.allow` the writable areas of bwrap stay executable
  * (gVisor enforces noexec) — see docs/sandbox.md.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_TMPFS_BYTES } from './mount-plan.js';
+import { removeOwner, unmount, writeOwner } from './reaper.js';
 import { AirlockError } from '../util/errors.js';
 import { cgroupAvailable, createCgroup, type Cgroup } from './cgroup.js';
 import { buildSeccompFilter } from './seccomp.js';
@@ -26,7 +29,12 @@ import { which } from './which.js';
 /** Constant launcher script: joins each cgroup.procs given before `--`, then execs the rest. No interpolation. */
 const CGROUP_LAUNCHER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
-export function bwrapArgs(spec: LaunchSpec, plan: MountPlan, empty: { file: string; dir: string }): string[] {
+/**
+ * `noexecDir`: a host directory on a noexec tmpfs (see `mountNoexecTmpfs`); noexec tmpfs entries of
+ * the plan become binds of fresh subdirectories of it, because bwrap's own --tmpfs cannot be noexec
+ * and a bind mount keeps (and, in the sandbox's user namespace, locks) the source mount's noexec.
+ */
+export function bwrapArgs(spec: LaunchSpec, plan: MountPlan, empty: { file: string; dir: string }, noexecDir?: string): string[] {
   const a = ['--unshare-all', '--new-session', '--die-with-parent', '--cap-drop', 'ALL', '--hostname', 'airlock'];
   const ro: string[] = [];
   for (const e of plan.entries) {
@@ -38,6 +46,13 @@ export function bwrapArgs(spec: LaunchSpec, plan: MountPlan, empty: { file: stri
         a.push(e.readonly ? '--ro-bind' : '--bind', e.source, e.target);
         break;
       case 'tmpfs':
+        if (e.noexec && noexecDir) {
+          const sub = join(noexecDir, e.target.replace(/\//g, '_'));
+          mkdirSync(sub, { recursive: true });
+          chmodSync(sub, e.mode);
+          a.push(e.readonly ? '--ro-bind' : '--bind', sub, e.target);
+          break;
+        }
         a.push('--perms', e.mode.toString(8).padStart(4, '0'));
         if (e.sizeBytes) a.push('--size', String(e.sizeBytes));
         a.push('--tmpfs', e.target);
@@ -73,7 +88,13 @@ export const bwrapBackend: Backend = {
     if (!bwrap) throw new AirlockError('backend-unavailable', 'bwrap backend: bwrap is not installed', 'install bubblewrap (apt-get install bubblewrap) or use --backend gvisor', 2);
     const prepared = prepareView(spec);
     const filter = buildSeccompFilter();
-    const args = bwrapArgs(spec, prepared.plan, { file: prepared.emptyFile, dir: prepared.emptyDir });
+    let noexecDir: string | undefined;
+    if (spec.executables && process.getuid?.() === 0) {
+      // Writable areas noexec: a host tmpfs mounted noexec, capped at the disk limit.
+      noexecDir = join(spec.runDir, 'noexec');
+      mountNoexecTmpfs(noexecDir, spec.limits.diskBytes ?? DEFAULT_TMPFS_BYTES);
+    }
+    const args = bwrapArgs(spec, prepared.plan, { file: prepared.emptyFile, dir: prepared.emptyDir }, noexecDir);
 
     const { memoryBytes, pids, cpus } = spec.limits;
     let cg: Cgroup | undefined;
@@ -84,6 +105,7 @@ export const bwrapBackend: Backend = {
       cg = createCgroup(`bwrap-${spec.sessionId}`, { memoryBytes, pids, cpus });
       argv = ['/bin/sh', '-c', CGROUP_LAUNCHER, 'airlock-launcher', ...cg.procsFiles, '--', ...argv];
     }
+    writeOwner({ sessionId: spec.sessionId, cgroups: cg?.procsFiles.map((f) => dirname(f)) ?? [], mounts: noexecDir ? [noexecDir] : [] });
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const fd3 = child.stdio[3] as NodeJS.WritableStream | null;
     fd3?.on('error', () => undefined);
@@ -130,6 +152,8 @@ export const bwrapBackend: Backend = {
       teardown() {
         killAll();
         cg?.remove();
+        if (noexecDir) unmount(noexecDir);
+        removeOwner(spec.sessionId);
       },
     });
   },
@@ -157,4 +181,11 @@ function safeKill(pid: number, sig: NodeJS.Signals): void {
   } catch {
     /* gone */
   }
+}
+
+/** Mounts a tmpfs with noexec,nosuid,nodev of `size` bytes at `dir` (root only). Fails closed. */
+export function mountNoexecTmpfs(dir: string, size: number): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `noexec,nosuid,nodev,mode=0755,size=${size}`, 'airlock-noexec', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new AirlockError('sandbox-mount', `bwrap backend: cannot mount the noexec tmpfs at ${dir}: ${(r.stderr || r.error?.message || '').trim()}`, 'commands.allow needs noexec writable areas; run airlock as root', 1);
 }

@@ -23,6 +23,7 @@ import { AirlockError } from '../util/errors.js';
 import { CGROUP_PARENT, removeDir } from './cgroup.js';
 import type { MountPlan } from './mount-plan.js';
 import { releaseOwned, removeOwner, writeOwner } from './reaper.js';
+import { ociSeccompProfile } from './seccomp.js';
 import { prepareView, supervise } from './supervise.js';
 import type { Backend, LaunchSpec, SandboxHandle } from './types.js';
 import { which } from './which.js';
@@ -65,7 +66,9 @@ export function ociConfig(spec: LaunchSpec, plan: MountPlan, empty: { file: stri
         mounts.push({ destination: e.target, type: 'proc', source: 'proc' });
         break;
       case 'dev':
-        // gVisor provides its own minimal /dev (null, zero, full, random, urandom, tty, pts, shm).
+        // gVisor provides its own minimal /dev (null, zero, full, random, urandom, tty, pts, shm,
+        // fuse, net/tun). Its FUSE and TUN are Sentry-internal, but the agent needs neither.
+        for (const d of ['/dev/fuse', '/dev/net/tun']) mounts.push({ destination: d, type: 'bind', source: empty.file, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
         break;
       case 'mask':
         mounts.push({ destination: e.target, type: 'bind', source: e.dir ? empty.dir : empty.file, options: [e.dir ? 'rbind' : 'bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
@@ -99,6 +102,7 @@ export function ociConfig(spec: LaunchSpec, plan: MountPlan, empty: { file: stri
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
       ...(cgroupsPath ? { cgroupsPath, resources } : {}),
+      seccomp: ociSeccompProfile(),
       maskedPaths: [],
       readonlyPaths: [],
     },
@@ -130,7 +134,7 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
 
       const root = runscStateRoot();
       mkdirSync(root, { recursive: true, mode: 0o700 });
-      const flags = ['--root', root, '--network=none', '--overlay2=none', `--platform=${options.platform ?? 'systrap'}`];
+      const flags = ['--root', root, '--network=none', '--overlay2=none', '--oci-seccomp', `--platform=${options.platform ?? 'systrap'}`];
       if (prepared.plan.hasSocket) flags.push('--host-uds=open');
       if (!limited) flags.push('--ignore-cgroups');
       if (spec.monitor?.gvisorPodInitConfig) flags.push(`--pod-init-config=${spec.monitor.gvisorPodInitConfig}`);

@@ -240,3 +240,52 @@ function isFile(p: string): boolean {
     return false;
   }
 }
+
+/**
+ * Hard links: a file in `roots` that is the same inode as a denied file (a hard link planted in the
+ * workspace) must be masked too — a path-based deny would not see it. Returns those paths.
+ */
+export function findHardLinksTo(denied: string[], roots: string[], limit = 50000): string[] {
+  const ids = new Set<string>();
+  let seen = 0;
+  const collect = (p: string, d: number) => {
+    if (d > 8 || ++seen > limit) return;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return;
+    }
+    if (st.isFile()) ids.add(`${st.dev}:${st.ino}`);
+    else if (st.isDirectory()) for (const n of safeReaddir(p)) collect(join(p, n), d + 1);
+  };
+  for (const p of denied) collect(p, 0);
+  if (!ids.size) return [];
+  const out: string[] = [];
+  seen = 0;
+  const walk = (dir: string, d: number) => {
+    if (d > 16) return;
+    for (const e of safeReaddir(dir)) {
+      if (++seen > limit) return;
+      const p = join(dir, e);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isFile() && st.nlink > 1 && ids.has(`${st.dev}:${st.ino}`)) out.push(p);
+      else if (st.isDirectory()) walk(p, d + 1);
+    }
+  };
+  for (const r of roots) walk(r, 0);
+  return out;
+}
+
+function safeReaddir(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}

@@ -19,6 +19,8 @@ export interface OwnerRecord {
   start: string;
   runsc?: { bin: string; root: string; id: string };
   cgroups: string[];
+  /** Host mounts to detach (lazy unmount). */
+  mounts?: string[];
   runDir?: string;
 }
 
@@ -58,6 +60,7 @@ export function releaseOwned(rec: OwnerRecord): void {
     spawnSync(rec.runsc.bin, [...base, 'delete', '--force', rec.runsc.id], { stdio: 'ignore', timeout: 10_000 });
   }
   for (const cg of rec.cgroups) removeDir(cg);
+  for (const m of rec.mounts ?? []) unmount(m);
   if (rec.runDir) rmSync(rec.runDir, { recursive: true, force: true });
 }
 
@@ -84,4 +87,9 @@ export function sweepStale(): string[] {
     swept.push(rec.sessionId);
   }
   return swept;
+}
+
+/** Lazily unmounts `dir` when it is a mount point; ignores errors (not mounted). */
+export function unmount(dir: string): void {
+  spawnSync('umount', ['-l', dir], { stdio: 'ignore', timeout: 10_000 });
 }

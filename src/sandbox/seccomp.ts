@@ -193,3 +193,26 @@ export function encodeProgram(prog: Insn[]): Buffer {
 export function buildSeccompFilter(table: ArchTable = hostArch()): Buffer {
   return encodeProgram(buildSeccompProgram(table));
 }
+
+/**
+ * The same policy as an OCI `linux.seccomp` profile, for gVisor (`runsc --oci-seccomp` applies it
+ * inside the Sentry to the agent's syscalls), so both backends refuse the same calls the same way.
+ * gVisor itself already only runs the agent on its own kernel; this keeps the agent from using
+ * namespaces, ptrace, keyrings, ... *inside* it, as on bwrap.
+ */
+export function ociSeccompProfile(table: ArchTable = hostArch()): Record<string, unknown> {
+  const names = DENIED_SYSCALLS.filter((n) => table.nr[n] !== undefined && !['create_module', 'get_kernel_syms', 'query_module', '_sysctl', 'umount', 'nfsservctl', 'uselib'].includes(n));
+  const newFlags: number[] = [];
+  for (let bit = 0; bit < 32; bit++) if (CLONE_NEW_FLAGS & (1 << bit)) newFlags.push((1 << bit) >>> 0);
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: [table === AARCH64 ? 'SCMP_ARCH_AARCH64' : 'SCMP_ARCH_X86_64'],
+    syscalls: [
+      { names, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
+      ...newFlags.map((f) => ({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: f, valueTwo: f, op: 'SCMP_CMP_MASKED_EQ' }] })),
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+      { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 1, value: TIOCSTI, op: 'SCMP_CMP_EQ' }] },
+      { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 1, value: TIOCLINUX, op: 'SCMP_CMP_EQ' }] },
+    ],
+  };
+}

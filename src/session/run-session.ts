@@ -23,7 +23,7 @@ import type { Policy } from '../policy/index.js';
 import { BUILTIN_DENY_HOME, DOTENV_PATTERN } from '../policy/index.js';
 import type { Backend, LaunchSpec, SandboxHandle } from '../sandbox/index.js';
 import { locate, realBinDirs, sandboxEnv, sweepStale } from '../sandbox/index.js';
-import { expandDenyGlobs, findDotEnvFiles } from '../sandbox/mount-plan.js';
+import { expandDenyGlobs, findDotEnvFiles, findHardLinksTo } from '../sandbox/mount-plan.js';
 import { AirlockError } from '../util/errors.js';
 import { stageWorkspace } from '../workspace/index.js';
 import { startSessionAudit } from '../audit/index.js';
@@ -154,7 +154,9 @@ export function deniedPaths(policy: Policy, workspace: string, home = homedir())
   const policyDeny = expandDenyGlobs(policy.filesystem.deny, roots);
   const outside = [...policy.filesystem.read, ...policy.filesystem.write].filter((r) => !r.startsWith(workspace));
   const dotenv = findDotEnvFiles(outside, DOTENV_PATTERN);
-  return [...new Set([...builtin, ...policyDeny, ...dotenv])];
+  const denied = [...new Set([...builtin, ...policyDeny, ...dotenv])];
+  const hardLinks = findHardLinksTo(denied, roots);
+  return [...denied, ...hardLinks];
 }
 
 /** Runs one session end to end. Resolves with the agent's exit code (or a start/limit code). */
