@@ -68,7 +68,8 @@ test('a directory of the tree replaced by a symlink after the session cannot red
   const outBefore = snapshot(out);
   const a = airlock(['apply', s.id], home);
   assert.equal(a.status, 1);
-  assert.match(a.stderr, /dir\/planted\.txt: dir is not a real directory/);
+  assert.match(a.stderr, /refusing to apply/);
+  assert.match(a.stderr, /^ {2}dir: changed in the tree since the session started$/m);
   assert.deepEqual(snapshot(out), outBefore, 'nothing written outside');
   assert.equal(existsSync(join(out, 'planted.txt')), false);
 });
@@ -81,6 +82,7 @@ test('hostile change lists (.., absolute, .git, a file under a symlink it create
   const sha = '' + spawnSync('sha256sum', [src], { encoding: 'utf8' }).stdout.split(' ')[0];
   if (!/^[0-9a-f]{64}$/.test(sha)) return t.skip('sha256sum not available');
   writeFileSync(join(repo, 'keep.txt'), 'keep\n');
+  symlinkSync(out, join(repo, 'lnk'));
   const baseline = takeManifest(repo);
   const file = (path: string): StagedChange => ({ kind: 'create', type: 'file', path, mode: 0o644, sha256: sha, size: 8, src });
   const cases: [string, StagedChange[], RegExp][] = [
@@ -90,6 +92,7 @@ test('hostile change lists (.., absolute, .git, a file under a symlink it create
     ['git hook', [file('.git/hooks/pre-commit')], /inside \.git/],
     ['nested .git', [file('vendor/.git/config')], /inside \.git/],
     ['NUL', [file('a\0b')], /NUL/],
+    ['file under a symlink of the tree', [file('lnk/pwned.txt')], /lnk\/pwned\.txt: lnk is not a real directory/],
     ['file under a symlink it creates', [{ kind: 'create', type: 'symlink', path: 'ln', linkTarget: out, sha256: sha, size: 3 }, file('ln/pwned.txt')], /ancestor ln becomes a symlink/],
   ];
   const repoBefore = snapshot(repo);
