@@ -13,12 +13,13 @@ const flags = {
   backend: { type: 'string' },
   workspace: { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
+  'network-log': { type: 'boolean' },
 } as const;
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run a command inside the sandbox under the policy.',
-  usage: 'airlock run [--policy FILE] [--backend gvisor|bwrap] [--workspace DIR] [--unsafe-no-sandbox] [--] CMD [ARGS...]',
+  usage: 'airlock run [--policy FILE] [--backend gvisor|bwrap] [--workspace DIR] [--network-log] [--unsafe-no-sandbox] [--] CMD [ARGS...]',
   help: `flags:
   --policy FILE          policy file (default ./airlock.yaml; without one, a built-in default policy:
                          the current directory as workspace, no network, no secrets, baseline tools)
@@ -26,6 +27,7 @@ export const runCommand: Command = {
                          An unavailable backend is an error, never a silent fallback.
   --workspace DIR        the repository to work on (default: filesystem.workspace, else the current
                          directory); staged copy-on-write: see \`airlock diff/apply/discard\`
+  --network-log          at the end, print every host contacted and every host denied (with counts)
   --unsafe-no-sandbox    run without any isolation (debugging only)
 
 exit status: the command's own; 124 when runtime.limits.wallTime was reached; 125 when the session
@@ -54,6 +56,7 @@ could not start (nothing ran); 2 for usage and policy errors.`,
       workspace,
       argv: cmd,
       tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      networkLog: values['network-log'] === true,
     });
     return r.exitCode;
   },

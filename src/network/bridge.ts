@@ -15,26 +15,26 @@
  * ~500 ms (Node's startup under runsc). When socat is missing the Node relay (relay-main.ts) is
  * used instead: it listens first, then spawns the agent and mirrors its exit status.
  */
-import { existsSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MountSpec } from '../sandbox/types.js';
 import type { Policy } from '../policy/compile.js';
 
 export const DEFAULT_RELAY_PORT = 3128;
+/** Inside the sandbox: `<dir>/net/` holds the proxy socket, `<dir>/bin/` the relay's programs. */
+export const RELAY_DIR = '/run/airlock';
 
 export interface SandboxNetworkPlan {
   mounts: MountSpec[];
   env: Record<string, string>;
   /** Prefix for the sandbox argv: `[...prelude, ...agentArgv]`. */
   prelude: string[];
-  /** Absolute host paths of executables the prelude runs (add them to an executables allowlist). */
-  executables: string[];
   relay: 'socat' | 'node';
 }
 
 /** The fixed launcher. $1 = port, $2 = socket path inside, $3 = socat path, then `--` and the agent argv. */
-export const RELAY_LAUNCHER = `port=$1; sock=$2; socat=$3; shift 3
+export const RELAY_LAUNCHER = `port=$1; sock=$2; socat=$3; sleep=$4; shift 4
 [ "$1" = -- ] && shift
 "$socat" -lp airlock-relay TCP4-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork,nodelay UNIX-CONNECT:"$sock" </dev/null &
 relay=$!
@@ -49,7 +49,7 @@ while :; do
   if ! kill -0 "$relay" 2>/dev/null; then echo "airlock: the network relay could not start (port $port)" >&2; exit 125; fi
   n=$((n+1))
   if [ "$n" -gt 1000 ]; then echo "airlock: the network relay did not start listening" >&2; exit 125; fi
-  sleep 0.005
+  "$sleep" 0.005
 done
 exec "$@"
 `;
@@ -68,7 +68,7 @@ export function sandboxNetworkPlan(opts: {
   socketPath: string;
   port?: number;
   policy?: Pick<Policy, 'network'>;
-  /** Directory the socket directory appears at inside; default the same path as on the host. */
+  /** Directory inside the sandbox holding the relay's programs and the socket directory. Default /run/airlock. */
   sandboxDir?: string;
   /** Force a relay implementation (default: socat when installed). */
   relay?: 'socat' | 'node';
@@ -76,9 +76,9 @@ export function sandboxNetworkPlan(opts: {
 }): SandboxNetworkPlan | null {
   if (opts.policy && !needsProxy(opts.policy)) return null;
   const port = opts.port ?? DEFAULT_RELAY_PORT;
-  const hostDir = dirname(opts.socketPath);
-  const insideDir = opts.sandboxDir ?? hostDir;
-  const insideSock = join(insideDir, basename(opts.socketPath));
+  const base = opts.sandboxDir ?? RELAY_DIR;
+  const insideDir = `${base}/net`;
+  const insideSock = `${insideDir}/${basename(opts.socketPath)}`;
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     HTTP_PROXY: url,
@@ -90,14 +90,24 @@ export function sandboxNetworkPlan(opts: {
     NO_PROXY: '',
     no_proxy: '',
   };
-  const mounts: MountSpec[] = [{ source: hostDir, target: insideDir, kind: 'bind', readonly: true, socket: true }];
+  const mounts: MountSpec[] = [{ source: dirname(opts.socketPath), target: insideDir, kind: 'bind', readonly: true, socket: true }];
+  // The relay's own programs are bound at fixed paths, so the relay works whatever commands.allow says.
+  const program = (host: string, name: string) => {
+    const real = realpathSync(host);
+    mounts.push({ source: real, target: `${base}/bin/${name}`, kind: 'bind', readonly: true });
+    return `${base}/bin/${name}`;
+  };
   const socat = ['/usr/bin/socat', '/bin/socat'].find((p) => existsSync(p));
   const relay = opts.relay ?? (socat ? 'socat' : 'node');
   if (relay === 'socat') {
-    if (!socat) throw new Error('network relay: socat is not installed (apt-get install socat)');
-    return { mounts, env, relay, executables: ['/bin/sh', socat, '/usr/bin/sleep', '/bin/sleep'].filter((p) => existsSync(p)), prelude: ['/bin/sh', '-c', RELAY_LAUNCHER, 'airlock-relay', String(port), insideSock, socat, '--'] };
+    const sh = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p));
+    const sleep = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
+    if (!socat || !sh || !sleep) throw new Error('network relay: socat, sh and sleep are needed on the host (apt-get install socat)');
+    const prelude = [program(sh, 'sh'), '-c', RELAY_LAUNCHER, 'airlock-relay', String(port), insideSock, program(socat, 'socat'), program(sleep, 'sleep'), '--'];
+    return { mounts, env, relay, prelude };
   }
-  const node = opts.nodePath ?? process.execPath;
+  const node = program(opts.nodePath ?? process.execPath, 'node');
   const relayMain = fileURLToPath(new URL('./relay-main.js', import.meta.url));
-  return { mounts, env, relay, executables: [node], prelude: [node, relayMain, String(port), insideSock, '--'] };
+  mounts.push({ source: relayMain, target: `${base}/relay-main.mjs`, kind: 'bind', readonly: true });
+  return { mounts, env, relay, prelude: [node, `${base}/relay-main.mjs`, String(port), insideSock, '--'] };
 }

@@ -35,6 +35,7 @@ export type { Resolver } from './guard.js';
 export { classifyAddress, resolveAndCheck, systemResolver } from './guard.js';
 export { compileNetworkMatcher, normalizeTarget, canonicalPath, type NetworkMatcher, type Target, type MatchDecision } from './match.js';
 export { parseHostLiteral, parseIPv4Loose, parseIPv6, parseIP, type IPAddr } from './ip.js';
+export { startNetworkDoor, formatNetworkLog } from './session-step.js';
 export { sandboxNetworkPlan, needsProxy, RELAY_LAUNCHER, DEFAULT_RELAY_PORT, type SandboxNetworkPlan } from './bridge.js';
 
 export interface StartProxyOptions {
@@ -65,6 +66,8 @@ export interface ProxyStats {
   /** `host:port` of every target refused at least once. */
   hostsDenied: string[];
   counts: { attempts: number; allowed: number; denied: number; errors: number; bytesUp: number; bytesDown: number };
+  /** Per `host:port`: attempts allowed (without upstream error), denied, and bytes each way. */
+  hosts: Record<string, { allowed: number; denied: number; errors: number; bytesUp: number; bytesDown: number }>;
 }
 
 export interface ProxyHandle {
@@ -92,23 +95,33 @@ class StatsTracker {
   private contacted = new Set<string>();
   private denied = new Set<string>();
   private counts = { attempts: 0, allowed: 0, denied: 0, errors: 0, bytesUp: 0, bytesDown: 0 };
+  private hosts: ProxyStats['hosts'] = {};
   observe(e: EventInput): void {
     if (e.kind !== 'network') return;
     const d = e.detail ?? {};
+    const h = (this.hosts[e.subject] ??= { allowed: 0, denied: 0, errors: 0, bytesUp: 0, bytesDown: 0 });
+    const up = Number(d.bytesUp ?? 0);
+    const down = Number(d.bytesDown ?? 0);
     this.counts.attempts++;
     if (e.decision === 'deny') {
       this.counts.denied++;
+      h.denied++;
       this.denied.add(e.subject);
+    } else if (d.error) {
+      this.counts.errors++;
+      h.errors++;
     } else {
       this.counts.allowed++;
-      if (d.error) this.counts.errors++;
-      else this.contacted.add(e.subject);
+      h.allowed++;
+      this.contacted.add(e.subject);
     }
-    this.counts.bytesUp += Number(d.bytesUp ?? 0);
-    this.counts.bytesDown += Number(d.bytesDown ?? 0);
+    this.counts.bytesUp += up;
+    this.counts.bytesDown += down;
+    h.bytesUp += up;
+    h.bytesDown += down;
   }
   snapshot(): ProxyStats {
-    return { hostsContacted: [...this.contacted].sort(), hostsDenied: [...this.denied].sort(), counts: { ...this.counts } };
+    return { hostsContacted: [...this.contacted].sort(), hostsDenied: [...this.denied].sort(), counts: { ...this.counts }, hosts: structuredClone(this.hosts) };
   }
 }
 

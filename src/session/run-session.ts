@@ -27,6 +27,7 @@ import { expandDenyGlobs, findDotEnvFiles, findHardLinksTo } from '../sandbox/mo
 import { AirlockError } from '../util/errors.js';
 import { stageWorkspace } from '../workspace/index.js';
 import { startSessionAudit } from '../audit/index.js';
+import { startNetworkDoor, type Interceptor } from '../network/index.js';
 import { createSessionDir, newSessionId, readSessionMeta, writeSessionMeta, type SessionMeta } from './store.js';
 import { homedir } from 'node:os';
 
@@ -46,6 +47,8 @@ export interface RunSessionOptions {
   audit?: AuditSink;
   /** Stage the workspace (default true). `false` binds it directly (only for --unsafe-no-sandbox). */
   stage?: boolean;
+  /** `airlock run --network-log`: print hosts contacted and denied at the end. */
+  networkLog?: boolean;
 }
 
 export interface SessionContext {
@@ -63,6 +66,10 @@ export interface SessionContext {
   defer(name: string, fn: () => void | Promise<void>): void;
   /** Set by a step that wants to mark the session metadata. */
   meta: SessionMeta;
+  /** Set by the secrets step: the broker's interceptor, consulted by the proxy on every request. */
+  interceptor?: Interceptor;
+  /** Print the network log at the end (`--network-log`). */
+  networkLog?: boolean;
 }
 
 export interface SessionStep {
@@ -112,8 +119,8 @@ const workspaceStep: SessionStep = {
 // executables) to ctx.spec, ctx.defer(proxy.close). Until then the sandbox has no network at all.
 const networkStep: SessionStep = {
   name: 'network',
-  start(ctx) {
-    if (ctx.policy.network.allow.length) ctx.log('network.allow is set but the egress proxy is not wired into this build: the sandbox has no network');
+  async start(ctx) {
+    await startNetworkDoor(ctx);
   },
 };
 // ── end door: network ─────────────────────────────────────────────────────────────────────────
@@ -223,6 +230,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     log,
     meta,
     defer: (name, fn) => teardown.push({ name, fn }),
+    networkLog: opts.networkLog === true,
   };
   ctx.defer('run directory', () => rmSync(runDir, { recursive: true, force: true }));
   const emit = (e: EventInput) => {
