@@ -289,7 +289,8 @@ export class TraceDecoder {
         const exitCode = (st & 0x7f) === 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f);
         const p = this.procs.get(pid);
         this.procs.delete(pid);
-        this.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p?.binary ?? processName ?? '?', timeMs, detail: { ...base, exitCode, ...((st & 0x7f) !== 0 ? { signal: st & 0x7f } : {}) } });
+        if (!p?.binary) return; // a forked child that never exec'd (subshell): its exec was never reported either
+        this.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, timeMs, detail: { ...base, exitCode, ...((st & 0x7f) !== 0 ? { signal: st & 0x7f } : {}) } });
         return;
       }
       case MSG.OPEN: {

@@ -124,7 +124,7 @@ export class StraceParser {
   readonly stats = { lines: 0, execs: 0, exits: 0 };
   private rootPid: number | undefined;
   private agentStarted = false;
-  private procs = new Map<number, { binary?: string; ppid?: number; agent?: boolean }>();
+  private procs = new Map<number, { binary?: string; ppid?: number; agent?: boolean; execd?: boolean }>();
   private unfinished = new Map<number, string>();
   /** pids inside a fork/clone that has not returned yet (vfork returns after the child's exec). */
   private forking = new Set<number>();
@@ -142,7 +142,7 @@ export class StraceParser {
       // a new process whose parent's fork has not returned yet: that parent is the only forking one
       const parentPid = [...this.forking][0]!;
       const parent = this.procs.get(parentPid);
-      this.procs.set(pid, { ppid: parentPid, agent: parent?.agent, binary: parent?.binary });
+      this.procs.set(pid, { ppid: parentPid, agent: parent?.agent });
     }
     if (rest.endsWith('<unfinished ...>')) {
       const head = rest.slice(0, -'<unfinished ...>'.length).trimEnd();
@@ -160,7 +160,7 @@ export class StraceParser {
     if (exit) {
       const p = this.procs.get(pid);
       this.procs.delete(pid);
-      if (!p?.agent || !p.binary) return;
+      if (!p?.agent || !p.binary || !p.execd) return; // forked children that never exec'd are not reported
       this.stats.exits++;
       const exitCode = exit[2] !== undefined ? Number(exit[2]) : 128 + (SIGNALS[exit[3]!] ?? 0);
       this.audit.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, detail: { pid, exitCode, signal: exit[3], source: 'strace' } });
@@ -173,7 +173,7 @@ export class StraceParser {
       const child = Number(hostPid ?? result);
       if (child > 0 && !this.procs.get(child)?.binary) {
         const parent = this.procs.get(pid);
-        this.procs.set(child, { ppid: pid, agent: parent?.agent, binary: parent?.binary });
+        this.procs.set(child, { ppid: pid, agent: parent?.agent });
       }
       return;
     }
@@ -189,6 +189,7 @@ export class StraceParser {
       const p = this.procs.get(pid) ?? {};
       p.binary = parsed.path;
       p.agent = true;
+      p.execd = true;
       this.agentStarted = true;
       this.procs.set(pid, p);
       this.stats.execs++;
