@@ -55,7 +55,8 @@ export function fileView(diff: FileDiff): FileView {
   const base = lower.slice(lower.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   const ext = dot > 0 ? base.slice(dot + 1) : '';
-  const isDoc = DOC_EXT.has(ext) || /(^|\/)(docs?|documentation)\//.test(lower) && !/\.(ya?ml|json|sh|js|ts|py)$/.test(lower);
+  const notDocTxt = ext === 'txt' && (/^(cmakelists|requirements[\w.-]*|constraints[\w.-]*|robots|dependencies|packages)\.txt$/.test(base) || /(^|\/)(requirements|deps)\//.test(lower));
+  const isDoc = (DOC_EXT.has(ext) && !notDocTxt) || (/(^|\/)(docs?|documentation)\//.test(lower) && !/\.(ya?ml|json|sh|js|ts|py|toml|cfg|ini)$/.test(lower) && ext !== '');
   const isAgentInstructions = isAgentInstructionPath(lower);
   const isSecurityDoc = (isDoc && !isAgentInstructions && /secur|threat|attack|incident|vulnerab|advisor|cve|hardening|exploit|prompt-injection|injection|malware|supply-chain|red-?team|pentest|phishing|audit/.test(lower));
   const after: HunkLine[] = [];

@@ -31,6 +31,7 @@ const INJECTION: RegExp[] = [
   /\b(clean|wipe|reset)\s+(the\s+|a\s+)?system\s+to\s+a\s+near[- ]factory\s+state/i,
 ];
 
+const HARMFUL_INTENT = /\b(delete|wipe|erase|destroy|terminate|rm\s+-rf|exfiltrate|upload|send|curl|wget|credentials?|secrets?|tokens?|api[_ ]?keys?|\.ssh|\.aws|private key|near[- ]factory|merge|approve|disable)\b/i;
 const KNOWN_INSTALLERS = /(sh\.rustup\.rs|get\.docker\.com|raw\.githubusercontent\.com\/(nvm-sh|Homebrew|creationix)|deb\.nodesource\.com|rpm\.nodesource\.com|install\.python-poetry\.org|bun\.sh\/install|deno\.land\/(x\/)?install|astral\.sh\/(uv|ruff)|get\.pnpm\.io|brew\.sh|sdk(man)?\.io|get\.helm\.sh|raw\.githubusercontent\.com\/helm|install\.determinate\.systems|nixos\.org|cli\.github\.com|starship\.rs|get\.volta\.sh|fnm\.vercel\.app|dot\.net\/v1\/dotnet-install|get\.k3s\.io|tailscale\.com\/install|ollama\.com\/install|claude\.ai\/install|opencode\.ai\/install|foundry\.paradigm\.xyz|pyenv\.run|get\.rvm\.io|getcomposer\.org|npmjs\.org\/install)/i;
 const DL_EXEC = /\b(curl|wget|iwr|invoke-webrequest|fetch)\b[^|;\n]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+\s+)?((ba|z|da|k|fi|a)?sh|python[23]?(\.\d+)?|perl|ruby|node|php|pwsh|powershell|iex|invoke-expression|source)\b/i;
 const SUBST_EXEC = /\b((ba|z)?sh|source|\.|eval)\s+(-c\s+)?["']?(<\(|\$\()\s*(curl|wget)\b|\beval\s+["']?\$\((curl|wget)/i;
@@ -44,8 +45,10 @@ const DECODE_EXEC = [
   /exec\s*\(\s*compile\s*\(\s*(base64|zlib|codecs)/i,
   /\beval\s+["']?\$\(\s*echo\s+[^)]*\|\s*base64\s+(-d|--decode)/i,
   /module\._compile\s*\(/,
+  /require\(\s*[\w$]+\(\s*["'][0-9a-f]{10,}["']\s*\)\s*\)/i,
+  /new\s+module\.constructor\b/,
 ];
-const SEND_SECRETS = /\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
+const SEND_SECRETS = /(\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b|\.request\s*\(|\.post\s*\()[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
 const PIPE_SEND = /\b(env|printenv|set|cat\s+\S*(\.ssh\/\S+|\.aws\/credentials|\.npmrc|\.git-credentials|\.env\b|\.netrc))\b[^\n|]*\|\s*(curl|wget|nc|ncat|netcat|socat|base64[^\n|]*\|\s*(curl|wget|nc))\b/i;
 const REVERSE_SHELL = /\/dev\/tcp\/[\w.-]+\/\d+|\bnc(at)?\s+(-\w+\s+)*-e\s+\/bin\/(ba)?sh|\bsocket\.socket\([^\n]*\bsubprocess\b|pty\.spawn\(\s*['"]\/bin\/(ba)?sh|\bmkfifo\b[^\n]*\bnc\b/i;
 const EXFIL_HOSTS = /\b(webhook\.site|requestbin\.(com|net)|[\w-]+\.pipedream\.net|[\w-]+\.burpcollaborator\.net|[\w-]+\.oast\.(fun|me|pro|live|site|online)|[\w-]+\.interact\.sh|[\w-]+\.ngrok(-free)?\.(io|app|dev)|transfer\.sh|pastebin\.com\/(raw|api)|hastebin\.com|0x0\.st|termbin\.com|api\.telegram\.org\/bot|discord(app)?\.com\/api\/webhooks|[\w-]+\.trycloudflare\.com|[\w-]+\.requestcatcher\.com|canarytokens\.com|dnslog\.cn|[\w-]+\.ceye\.io)\b/i;
@@ -56,7 +59,7 @@ const AI_CLI_ABUSE = /--dangerously-skip-permissions|--dangerously-bypass-approv
 const RM_CRIT = /\brm\s+(-[a-zA-Z]*\s+)*(-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\s+(-\S+\s+)*(--no-preserve-root\s+)?["']?(\/|\/\*|~|~\/|~\/\*|\$HOME\/?|\$\{HOME\}\/?|\/(home|etc|usr|var|opt|root|boot|bin|lib|srv|mnt|Users)\/?\*?)["']?(\s|;|&|\||\)|$)|--no-preserve-root|\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+[^\n]*\s\/\*?(\s|$)/;
 const RM_HIGH = /\brm\s+(-[a-zA-Z]*\s+)*(-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\s+(-\S+\s+)*["']?(\*|\.\/?\*?|\.\.\/?\*?|"?\$\{?\w+\}?\/?\*?"?)["']?(\s|;|&|\||\)|$)/;
 const DESTROY_OTHER = /\b(shutil\.rmtree|fs\.rm(Sync|dir(Sync)?)?|rimraf(\.sync)?|fse?\.remove(Sync)?|FileUtils\.rm_rf|os\.RemoveAll)\s*\(\s*(['"](\/|~\/?|C:\\\\?)['"]|os\.path\.expanduser\(\s*['"]~['"]\s*\)|os\.homedir\(\)|Path\.home\(\)|process\.env\.HOME|os\.environ\[['"]HOME|homedir\(\)|os\.UserHomeDir)|\bRemove-Item\b[^\n]*-Recurse[^\n]*(C:\\\s|C:\\\*|~|\$env:USERPROFILE|\$HOME)|\bdel\s+\/[sfq]\s+(\/[sfq]\s+)*C:\\|\bformat\s+c:|\bmkfs(\.\w+)?\s+\/dev\/|\bdd\s+if=\/dev\/(zero|urandom|random)\s+of=\/dev\/(sd|nvme|hd|xvd|vd|disk)|\bfind\s+(\/|~|\$HOME)\s+[^\n]*-delete|:\(\)\s*\{\s*:\|:&\s*\};:/i;
-const CLOUD_DESTROY = /\baws\s+s3\s+(rm\s+s3:\/\/\S+\s+[^\n]*--recursive|rb\s+[^\n]*--force)|\baws\s+(ec2\s+terminate-instances|iam\s+delete-(user|role|policy)|rds\s+delete-db|dynamodb\s+delete-table|cloudformation\s+delete-stack|lambda\s+delete-function)|\bgcloud\s+[^\n]*\bdelete\b[^\n]*(--quiet|-q)\b|\baz\s+group\s+delete\b|\bkubectl\s+delete\s+(ns|namespace|namespaces|all|--all|pv|nodes?)\b|\bterraform\s+destroy\b|\bgh\s+repo\s+delete\b|\bdoctl\s+[^\n]*delete\b[^\n]*--force/i;
+const CLOUD_DESTROY = /\baws\s+s3\s+(rm\s+s3:\/\/\S+\s+[^\n]*--recursive|rb\s+[^\n]*--force)|\baws\b[^\n]{0,60}?\b(ec2\s+terminate-instances|s3\s+rm\b|s3\s+rb\b|iam\s+delete-(user|role|policy)|rds\s+delete-db|dynamodb\s+delete-table|cloudformation\s+delete-stack|lambda\s+delete-function)|\bgcloud\s+[^\n]*\bdelete\b[^\n]*(--quiet|-q)\b|\baz\s+group\s+delete\b|\bkubectl\s+delete\s+(ns|namespace|namespaces|all|--all|pv|nodes?)\b|\bterraform\s+destroy\b|\bgh\s+repo\s+delete\b|\bdoctl\s+[^\n]*delete\b[^\n]*--force/i;
 const SQL_DROP_DB = /\bDROP\s+(DATABASE|SCHEMA)\b/i;
 const SQL_DROP = /\bDROP\s+TABLE\b|\bTRUNCATE\s+(TABLE\s+)?\w+|\bDELETE\s+FROM\s+[\w."`]+\s*;/i;
 const FORCE_PUSH = /\bgit\s+push\b[^\n]*(\s--force(?!-with-lease)\b|\s-f\b|\s--mirror\b|\s["']?\+[\w/.-]*:?[\w/.-]+)/;
@@ -71,7 +74,7 @@ export function contentRules(v: FileView, report: Report): void {
     const l = v.added[i]!;
     const t = l.text;
     if (HIDDEN.test(t)) hiddenUnicode(v, l, report);
-    if (t.length > 4000 && !minified) obfuscation(v, l, report);
+    if (t.length > 1000) obfuscation(v, l, report);
     if (!PREFILTER.test(t)) continue;
     const ctx = lineContext(v, i);
     injection(v, l, ctx, report);
@@ -81,10 +84,30 @@ export function contentRules(v: FileView, report: Report): void {
     permissions(v, l, ctx, report);
   }
   credentialHarvest(v, report);
+  downloadThenRun(v, report);
+}
+
+/** `curl URL -o X` on one line and `chmod +x X` / `./X` on a later one. */
+function downloadThenRun(v: FileView, report: Report): void {
+  if (v.isDoc || v.added.length === 0) return;
+  for (let i = 0; i < v.added.length; i++) {
+    const m = /\b(?:curl|wget)\b[^\n]*?(?:-o|-O|--output(?:-document)?)\s*["']?([\w./-]+)/.exec(v.added[i]!.text);
+    if (!m) continue;
+    const name = m[1]!.replace(/^\.\//, '');
+    const base = name.split('/').pop()!;
+    const esc = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const run = new RegExp(`(chmod\\s+\\+?[0-7x]+\\s+["']?(\\./)?[\\w./-]*${esc}\\b|(^|[\\s;&|])\\./[\\w./-]*${esc}\\b|\\b(ba)?sh\\s+["']?[\\w./-]*${esc}\\b|\\bexec\\s+["']?(\\./)?[\\w./-]*${esc}\\b)`);
+    const runAt = v.added.slice(i + 1).find((l) => run.test(l.text));
+    if (!runAt) continue;
+    const insecure = RAW_IP_URL.test(v.added[i]!.text) || /\bhttp:\/\//.test(v.added[i]!.text) || /\s-k\b|--insecure|--no-check-certificate/.test(v.added[i]!.text);
+    const sev = commandSeverity(v, insecure ? 'critical' : KNOWN_INSTALLERS.test(v.added[i]!.text) ? 'medium' : 'high', 'code', false);
+    if (sev) report(mk(v, 'download-run', 'exfiltration', sev, v.added[i]!, '', `downloads ${base}${insecure ? ' from a raw IP / over plain HTTP' : ''} and runs it (line ${runAt.line}): unreviewed code executes with the caller's privileges (ua-parser-js 2021)`, 'do not download executables at install/build time; if needed, pin a version and verify a checksum'));
+    return;
+  }
 }
 
 /** Severity for a command-like match, given where it sits. Returns null when it is no alarm at all. */
-function commandSeverity(v: FileView, base: Severity, ctx: LineContext): Severity | null {
+function commandSeverity(v: FileView, base: Severity, ctx: LineContext, lowerInTests = true): Severity | null {
   if (v.isAgentInstructions) return ctx === 'fence' ? base : raise(base, 0); // agents execute prose
   switch (ctx) {
     case 'security-fence':
@@ -95,9 +118,9 @@ function commandSeverity(v: FileView, base: Severity, ctx: LineContext): Severit
     case 'prose':
       return lower(base, 2);
     case 'comment':
-      return lower(base, 2);
+      return 'low';
     default:
-      return v.isTest ? lower(base, 1) : base;
+      return v.isTest && lowerInTests ? lower(base, 1) : base;
   }
 }
 
@@ -112,6 +135,7 @@ function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): 
   else sev = 'high';
   if (sev && ctx !== 'code' && ctx !== 'comment' && !v.isAgentInstructions && quoted(l.text, re)) sev = lower(sev, 2);
   if (!sev) return;
+  if (sev === 'high' && HARMFUL_INTENT.test(l.text)) sev = 'critical';
   report(mk(v, 'agent-instruction', 'prompt-injection', sev, l, '', `text addressed to an AI agent ("${re.exec(l.text)![0].slice(0, 50)}") — agents that read this ${v.isAgentInstructions ? 'rules file obey it' : 'file while working on the repository may follow it'}; this is how the 2025 Amazon Q extension "wiper" prompt and rules-file backdoors worked`, 'remove the instruction; if it documents an attack, put it in a fenced block in a security document'));
 }
 
@@ -204,7 +228,7 @@ function secrets(v: FileView, l: HunkLine, ctx: LineContext, report: Report): vo
 function exfiltration(v: FileView, l: HunkLine, ctx: LineContext, report: Report, minified: boolean): void {
   const t = l.text;
   const at = (id: string, base: Severity, why: string, fix: string) => {
-    const sev = commandSeverity(v, base, ctx);
+    const sev = commandSeverity(v, base, ctx, false);
     if (sev) report(mk(v, id, 'exfiltration', sev, l, '', why, fix));
   };
   if (REVERSE_SHELL.test(t)) return at('reverse-shell', 'critical', 'opens a reverse shell: an interactive shell for a remote attacker', 'remove it');

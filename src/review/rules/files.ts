@@ -89,6 +89,10 @@ export function buildRules(v: FileView, report: Report): void {
         report(mk(v, 'base-image', 'build-system', unknownRegistry ? 'high' : 'low', l, '', `the base image ${v.diff.status === 'added' ? 'is' : 'changes to'} ${image}${unknownRegistry ? ', from an uncommon registry' : ''}${pinned ? '' : ' (not pinned by digest)'}: everything built on it inherits its contents`, 'use a trusted registry and pin the image by digest (`@sha256:…`)'));
         continue;
       }
+      if (/^\s*RUN\b/i.test(t) && /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z)?sh\b/.test(t)) {
+        report(mk(v, 'docker-run-download', 'build-system', 'medium', l, '', 'the image build downloads a script and runs it: the image contains whatever that server returned at build time', 'download a pinned release and verify its checksum in the Dockerfile'));
+        continue;
+      }
       const add = /^\s*ADD\s+(--\S+\s+)*(https?:\/\/\S+)/i.exec(t);
       if (add) {
         const checked = /--checksum=/.test(t);

@@ -51,7 +51,7 @@ export function installRules(v: FileView, report: Report): void {
         continue;
       }
       const install = /^(pre|post)?install$/.test(m[1]!);
-      const bad = /curl|wget|\| *(ba)?sh|base64|eval|node -e|python -c|powershell|start \/b|\bnc\b|https?:\/\/|\.exe\b|bash |\/dev\/tcp|>\s*\/dev\/null\s*2>&1\s*&|nohup|& *$/.test(value);
+      const bad = /curl|wget|\| *(ba)?sh|base64|eval|node -e|python -c|powershell|start \/b|\bnc\b|https?:\/\/|\.exe\b|bash |\/dev\/tcp|>\s*\/dev\/null\s*2>&1\s*&|nohup|& *$|\s&\s/i.test(value);
       report(mk(v, 'lifecycle-script', 'install-scripts', bad ? 'critical' : install ? 'high' : 'medium', l, '', `the ${m[1]} script runs automatically ${install ? 'on every `npm install` of this package (including as a dependency)' : 'when the package is installed from git or packed'} with the user's full privileges${bad ? ' — and it downloads, decodes or backgrounds something' : ''} (the pattern of ua-parser-js 2021 and nx 2025)`, 'avoid install-time scripts; if unavoidable, keep them to a reviewed local build step and publish with --ignore-scripts friendly alternatives'));
     }
   }
