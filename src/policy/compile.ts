@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PolicyDocument, RiskLevel } from './schema.js';
 import { parseDuration, parseSize } from './units.js';
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
+import { globToRegExp } from './glob.js';
 
 export type Isolation = 'gvisor' | 'bwrap' | 'microvm' | 'auto';
 
@@ -140,24 +141,14 @@ export function compileNetworkRule(rule: string | { host: string; ports?: number
   };
 }
 
-/** `/repos/acme/**` → regexp; `*` stays within a segment, `**` crosses segments. */
+/** `/repos/acme/**` → regexp; `*` stays within a segment, `**` crosses segments. Linear-time (see glob.ts). */
 export function pathGlobToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  return globToRegExp(glob, 'path');
 }
 
-/** `git push --force*` → matches the argv joined by single spaces; `*` matches anything. */
+/** `git push --force*` → matches the argv joined by single spaces; `*` matches anything. Linear-time. */
 export function argvPatternToRegExp(text: string): RegExp {
-  const body = text.trim().split(/\s+/).join(' ').split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${body}$`, 's');
+  return globToRegExp(text.trim().split(/\s+/).join(' '), 'argv');
 }
 
 export function parseSecretSource(text: string, dir: string): SecretSource {

@@ -161,6 +161,9 @@ test('document-level problems: empty, not a mapping, several documents, complex 
   assert.match(c.message, /plain word/);
   assert.deepEqual([c.line, c.col], [2, 3]);
   assert.match(problems('version: 1\nnetwork: *nope\n')[0]!.message, /./);
+  const proto = one('version: 1\nenv:\n  set: { __proto__: x }\n', 'env.set.__proto__');
+  assert.deepEqual([proto.line, proto.col], [3, 10]);
+  one('version: 1\nnetwork: { allow: [a.example.com] }\nsecrets:\n  __proto__: { from: env:A, inject: { host: a.example.com } }\n', 'secrets.__proto__');
 });
 
 test('alias bombs are refused instead of expanding', () => {

@@ -62,10 +62,10 @@ export function parseAndValidate(text: string, display: string): PolicyDocument 
       }),
     );
   }
-  const complexKey = findComplexKey(doc);
-  if (complexKey !== undefined) {
-    const p = lineCounter.linePos(complexKey);
-    throw new PolicyError(display, [{ path: '', message: 'a mapping key must be a plain word, not a list or mapping', hint: 'remove the `? ` complex key', line: p.line, col: p.col }]);
+  const badKey = findBadKey(doc);
+  if (badKey) {
+    const p = lineCounter.linePos(badKey.offset);
+    throw new PolicyError(display, [{ path: keyPath(pathAtOffset(doc, badKey.offset)), message: badKey.message, hint: badKey.hint, line: p.line, col: p.col }]);
   }
   let data: unknown;
   try {
@@ -217,19 +217,21 @@ function pathAtOffset(doc: Document, offset: number): PropertyKey[] {
   return path;
 }
 
-/** Offset of the first key that is a collection (`? [a]: 1`), which JS objects cannot represent. */
-function findComplexKey(doc: Document): number | undefined {
-  let at: number | undefined;
+/**
+ * The first key JavaScript objects cannot hold faithfully: a collection (`? [a]: 1`) or
+ * `__proto__` (which would be dropped or change the prototype instead of being checked).
+ */
+function findBadKey(doc: Document): { offset: number; message: string; hint: string } | undefined {
+  let bad: { offset: number; message: string; hint: string } | undefined;
   visit(doc, {
     Pair(_key, pair) {
-      if (isPair(pair) && isCollection(pair.key)) {
-        at = pair.key.range?.[0] ?? 0;
-        return visit.BREAK;
-      }
-      return undefined;
+      if (!isPair(pair)) return undefined;
+      if (isCollection(pair.key)) bad = { offset: pair.key.range?.[0] ?? 0, message: 'a mapping key must be a plain word, not a list or mapping', hint: 'remove the `? ` complex key' };
+      else if (isScalar(pair.key) && String(pair.key.value) === '__proto__') bad = { offset: pair.key.range?.[0] ?? 0, message: 'the key "__proto__" is not allowed', hint: 'remove it' };
+      return bad ? visit.BREAK : undefined;
     },
   });
-  return at;
+  return bad;
 }
 
 function firstLine(s: string): string {

@@ -19,6 +19,7 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 import { parseHostPattern } from './host-pattern.js';
+import { countWildcards, MAX_GLOB_WILDCARDS } from './glob.js';
 
 const duration = z
   .string()
@@ -52,6 +53,8 @@ const httpMethod = z
 const pathGlob = z
   .string()
   .regex(/^\//, 'a path pattern starts with "/"')
+  .max(1024)
+  .refine((v) => countWildcards(v, 'path') <= MAX_GLOB_WILDCARDS, `at most ${MAX_GLOB_WILDCARDS} wildcards in a path pattern`)
   .describe('A URL path glob: `*` matches within one segment, `**` across segments, e.g. `/repos/acme/**`.');
 
 const networkRule = z.union([
@@ -152,7 +155,7 @@ export const policySchema = z
     commands: z
       .object({
         allow: z.array(z.string().min(1)).optional().describe('Executables the agent may run, by name (looked up on PATH) or absolute path. Nothing else is executable.'),
-        deny: z.array(z.string().min(1)).optional().describe('argv patterns refused even for allowed executables, e.g. `git push --force*` (`*` matches any characters).'),
+        deny: z.array(z.string().min(1).max(1024).refine((v) => countWildcards(v, 'argv') <= MAX_GLOB_WILDCARDS, `at most ${MAX_GLOB_WILDCARDS} wildcards in an argv pattern`)).optional().describe('argv patterns refused even for allowed executables, e.g. `git push --force*` (`*` matches any characters).'),
       })
       .strict()
       .optional()
