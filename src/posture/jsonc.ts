@@ -64,18 +64,125 @@ export function parseJsonc(text: string): JsoncResult {
   const clean = stripJsonc(body);
   try {
     return { ok: true, value: JSON.parse(clean) as unknown };
-  } catch (err) {
-    const msg = (err as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : 0;
-    const before = clean.slice(0, pos);
-    const line = before.split('\n').length;
-    const col = pos - before.lastIndexOf('\n');
-    // Never echo the input: Node's message may quote a slice of it (which could hold a secret).
-    const head = msg.split(' in JSON at')[0]!;
-    const what = head.includes('"') ? head.split(/[,"]/)[0]!.trim() : head;
-    return { ok: false, message: `invalid JSON: ${what}`, line, col };
+  } catch {
+    // Locate the error ourselves: Node's message may quote a slice of the input (which could hold
+    // a secret) and does not always give a position.
+    const at = new Scanner(clean).errorAt();
+    const before = clean.slice(0, at.pos);
+    return { ok: false, message: `invalid JSON: ${at.what}`, line: before.split('\n').length, col: at.pos - before.lastIndexOf('\n') };
   }
+}
+
+/** A minimal JSON scanner that only reports where (and what kind of) the first syntax error is. */
+class Scanner {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  errorAt(): { pos: number; what: string } {
+    try {
+      this.ws();
+      this.value(0);
+      this.ws();
+      if (this.i < this.s.length) this.fail('unexpected content after the value');
+      return { pos: this.s.length, what: 'syntax error' };
+    } catch (e) {
+      if (e instanceof ScanError) return { pos: e.pos, what: e.what };
+      throw e;
+    }
+  }
+
+  private fail(what: string): never {
+    throw new ScanError(this.i, what);
+  }
+
+  private ws(): void {
+    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+  }
+
+  private value(depth: number): void {
+    if (depth > 512) this.fail('nested too deeply');
+    const c = this.s[this.i];
+    if (c === '{') return this.object(depth);
+    if (c === '[') return this.array(depth);
+    if (c === '"') return this.string();
+    const lit = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(this.s.slice(this.i, this.i + 400));
+    if (!lit) this.fail(c === undefined ? 'unexpected end of input' : 'expected a value');
+    this.i += lit[0].length;
+  }
+
+  private string(): void {
+    this.i++;
+    while (this.i < this.s.length) {
+      const c = this.s[this.i]!;
+      if (c === '"') {
+        this.i++;
+        return;
+      }
+      if (c === '\\') this.i += 2;
+      else if (c < ' ') this.fail('control character in string');
+      else this.i++;
+    }
+    this.fail('unterminated string');
+  }
+
+  private object(depth: number): void {
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') this.fail('expected a property name in double quotes');
+      this.string();
+      this.ws();
+      if (this.s[this.i] !== ':') this.fail("expected ':'");
+      this.i++;
+      this.ws();
+      this.value(depth + 1);
+      this.ws();
+      if (this.s[this.i] === ',') {
+        this.i++;
+        continue;
+      }
+      if (this.s[this.i] === '}') {
+        this.i++;
+        return;
+      }
+      this.fail("expected ',' or '}'");
+    }
+  }
+
+  private array(depth: number): void {
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      this.value(depth + 1);
+      this.ws();
+      if (this.s[this.i] === ',') {
+        this.i++;
+        continue;
+      }
+      if (this.s[this.i] === ']') {
+        this.i++;
+        return;
+      }
+      this.fail("expected ',' or ']'");
+    }
+  }
+}
+
+class ScanError {
+  constructor(
+    readonly pos: number,
+    readonly what: string,
+  ) {}
 }
 
 /** Plain-object guard for parsed config values. */

@@ -1,92 +1,124 @@
 /**
- * The egress bridge inside the real backends (runsc and bwrap): the relay prelude, the mounted
- * proxy socket, proxy variables; allowed traffic reaches a loopback server on the host only
- * through the proxy, and a program that ignores the proxy variables reaches nothing.
+ * The egress door through `bin/airlock run` on the real backends (runsc and bwrap): relay prelude,
+ * mounted proxy socket, proxy variables. Allowed traffic reaches a loopback server on the host only
+ * through the proxy; a program that ignores the proxy variables reaches nothing; without network
+ * rules there is no proxy at all; if the proxy cannot start the agent never runs.
+ * (Runs airlock as a child process: the sandbox shares airlock's stdio, not the test runner's.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { getBackend, backendInstalled } from '../../src/sandbox/index.js';
-import type { LaunchSpec } from '../../src/sandbox/types.js';
-import { compileNetworkRule } from '../../src/policy/compile.js';
-import type { EventInput } from '../../src/audit/types.js';
-import { sandboxNetworkPlan, startProxy } from '../../src/network/index.js';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../../src/network/testing.js';
 
-// Everything the agent does, with results written into the workspace. Fixed script, data as $1..$3.
-const AGENT = `ws=$1; port=$2; meta=$3
-curl -s -m 8 "http://127.0.0.1:$port/allowed" > "$ws/allowed.txt"; echo $? > "$ws/allowed.rc"
-curl -s -m 8 -p "http://127.0.0.1:$port/tunnel" > "$ws/tunnel.txt"; echo $? > "$ws/tunnel.rc"
-curl -s -m 8 -o /dev/null -w '%{http_code}' http://example.com/ > "$ws/denied.txt"
-curl -s -m 8 -o /dev/null -w '%{http_code}' "http://$meta/latest/meta-data/" > "$ws/meta.txt"
-curl -s -m 8 -o /dev/null -w '%{http_code}' "http://2130706433:1/" > "$ws/alt.txt"
-curl -s -m 3 --noproxy '*' "http://127.0.0.1:$port/direct" > /dev/null 2>&1; echo $? > "$ws/direct.rc"
-curl -s -m 3 --noproxy '*' "http://$meta/" > /dev/null 2>&1; echo $? > "$ws/direct-meta.rc"
-curl -s -m 3 --noproxy '*' http://1.1.1.1/ > /dev/null 2>&1; echo $? > "$ws/direct-public.rc"
-env -u HTTP_PROXY -u http_proxy -u ALL_PROXY -u all_proxy curl -s -m 3 "http://127.0.0.1:$port/noenv" > /dev/null 2>&1; echo $? > "$ws/noenv.rc"
+const AIRLOCK = resolve(fileURLToPath(new URL('../../../bin/airlock', import.meta.url)));
+
+function installed(backend: 'gvisor' | 'bwrap'): boolean {
+  return spawnSync(backend === 'gvisor' ? 'runsc' : 'bwrap', ['--version']).status === 0;
+}
+
+function airlock(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(AIRLOCK, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+// Everything the agent does; one `key=value` line per probe. Fixed script, data as $1, $2.
+const AGENT = `port=$1; meta=$2
+echo "allowed=$(curl -s -m 8 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/allowed")"
+echo "tunnel=$(curl -s -m 8 -p -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tunnel")"
+echo "denied=$(curl -s -m 8 -o /dev/null -w '%{http_code}' http://example.com/)"
+echo "denyhdr=$(curl -s -m 8 -D - -o /dev/null http://example.com/ | grep -ci '^x-airlock-deny:')"
+echo "meta=$(curl -s -m 8 -o /dev/null -w '%{http_code}' "http://$meta/latest/meta-data/")"
+echo "alt=$(curl -s -m 8 -o /dev/null -w '%{http_code}' "http://2130706433:1/")"
+curl -s -m 3 --noproxy '*' "http://127.0.0.1:$port/direct" > /dev/null 2>&1; echo "direct=$?"
+curl -s -m 3 --noproxy '*' "http://$meta/" > /dev/null 2>&1; echo "directmeta=$?"
+curl -s -m 3 --noproxy '*' http://1.1.1.1/ > /dev/null 2>&1; echo "directpublic=$?"
+env -u HTTP_PROXY -u http_proxy -u ALL_PROXY -u all_proxy curl -s -m 3 "http://127.0.0.1:$port/noenv" > /dev/null 2>&1; echo "noenv=$?"
 `;
+
+function parse(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function setup(allow: string[]): { root: string; policy: string; env: Record<string, string> } {
+  const root = mkdtempSync(join(tmpdir(), 'airlock-e2e-net-'));
+  mkdirSync(join(root, 'ws'));
+  const policy = join(root, 'airlock.yaml');
+  writeFileSync(policy, `version: 1\nfilesystem: { workspace: ./ws }\nnetwork:\n  allow: ${JSON.stringify(allow)}\n`);
+  return { root, policy, env: { AIRLOCK_HOME: join(root, 'home') } };
+}
 
 for (const backend of ['gvisor', 'bwrap'] as const) {
   test(`${backend}: traffic leaves only through the proxy; a program ignoring proxy variables gets nothing`, { timeout: 90_000 }, async (t) => {
-    if (!backendInstalled(backend)) return t.skip(`${backend} is not installed`);
+    if (!installed(backend)) return t.skip(`${backend} is not installed`);
     if (spawnSync('curl', ['--version']).status !== 0) return t.skip('curl is not installed');
-    const root = mkdtempSync(join(tmpdir(), `airlock-e2e-net-${backend}-`));
-    const oldHome = process.env.AIRLOCK_HOME;
-    process.env.AIRLOCK_HOME = join(root, 'home');
-    t.after(() => {
-      process.env.AIRLOCK_HOME = oldHome;
-      rmSync(root, { recursive: true, force: true });
-    });
     const echo = await startEchoServer();
     t.after(() => echo.close());
-    const ws = join(root, 'ws');
-    const runDir = join(root, 'run');
-    mkdirSync(ws);
-    mkdirSync(join(runDir, 'net'), { recursive: true });
-    const events: EventInput[] = [];
-    const proxy = await startProxy({
-      policy: { network: { allow: [compileNetworkRule(`127.0.0.1:${echo.port}`), compileNetworkRule('169.254.169.254.nip.io')], deny: [] } },
-      socketPath: join(runDir, 'net', 'proxy.sock'),
-      audit: { emit: (e) => events.push(e) },
-    });
-    t.after(() => proxy.close());
-    const plan = sandboxNetworkPlan({ socketPath: proxy.socketPath, port: 3128 })!;
-    const before = echo.connections();
-    const spec: LaunchSpec = {
-      sessionId: `nettest${backend}${process.pid}`,
-      runDir: join(runDir, 'sandbox'),
-      argv: ['/bin/sh', '-c', AGENT, 'agent', ws, String(echo.port), '169.254.169.254'],
-      workspace: { hostPath: ws, sandboxPath: ws },
-      cwd: ws,
-      env: { PATH: '/usr/bin:/bin', HOME: '/tmp', ...plan.env },
-      mounts: plan.mounts,
-      deny: [],
-      prelude: plan.prelude,
-      limits: {},
-      tty: false,
-    };
-    const handle = await getBackend(backend).launch(spec);
-    const r = await handle.wait();
-    assert.equal(r.exitCode, 0, `agent exit: ${JSON.stringify(r)}`);
-    const read = (f: string) => (existsSync(join(ws, f)) ? readFileSync(join(ws, f), 'utf8').trim() : '(missing)');
-    assert.equal(read('allowed.rc'), '0');
-    assert.match(read('allowed.txt'), /"url":"\/allowed"/);
-    assert.equal(read('tunnel.rc'), '0');
-    assert.match(read('tunnel.txt'), /"url":"\/tunnel"/);
-    assert.equal(read('denied.txt'), '403');
-    assert.equal(read('meta.txt'), '403');
-    assert.equal(read('alt.txt'), '403');
-    // Without the proxy: no route. curl exit 7 = could not connect; 28 = timeout. Never 0.
-    for (const f of ['direct.rc', 'direct-meta.rc', 'direct-public.rc', 'noenv.rc']) assert.ok(['7', '28'].includes(read(f)), `${f} = ${read(f)}`);
-    assert.equal(echo.connections() - before, 2, 'the host server saw exactly the two proxied connections');
-    await new Promise((res) => setTimeout(res, 100));
-    const stats = proxy.stats();
-    assert.deepEqual(stats.hostsContacted, [`127.0.0.1:${echo.port}`]);
-    assert.ok(stats.hostsDenied.includes('example.com:80'));
-    assert.ok(stats.hostsDenied.includes('169.254.169.254:80'));
-    assert.ok(events.every((e) => e.kind === 'network'));
+    const { root, policy, env } = setup([`127.0.0.1:${echo.port}`, 'metadata.test']);
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const r = await airlock(['run', '--policy', policy, '--backend', backend, '--network-log', '--', '/bin/sh', '-c', AGENT, 'agent', String(echo.port), '169.254.169.254'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const got = parse(r.stdout);
+    assert.equal(got.allowed, '200', r.stdout);
+    assert.equal(got.tunnel, '200');
+    assert.equal(got.denied, '403');
+    assert.equal(got.denyhdr, '1');
+    assert.equal(got.meta, '403');
+    assert.equal(got.alt, '403');
+    // Without the proxy: no route at all (curl 7 = could not connect, 28 = timeout). Never 0.
+    for (const k of ['direct', 'directmeta', 'directpublic', 'noenv']) assert.ok(['7', '28'].includes(got[k]!), `${k}=${got[k]}`);
+    assert.equal(echo.connections(), 2, 'the host server saw exactly the two proxied connections');
+    // --network-log
+    assert.match(r.stderr, new RegExp(`network:   127\\.0\\.0\\.1:${echo.port}  2 allowed`));
+    assert.match(r.stderr, /network:   example\.com:80  2 denied/);
+    assert.match(r.stderr, /network:   169\.254\.169\.254:80  1 denied/);
   });
 }
+
+test('no network rules: no proxy, no relay, no proxy variables, and nothing is reachable', { timeout: 60_000 }, async (t) => {
+  const backend = installed('bwrap') ? 'bwrap' : installed('gvisor') ? 'gvisor' : undefined;
+  if (!backend) return t.skip('no sandbox backend installed');
+  const echo = await startEchoServer();
+  t.after(() => echo.close());
+  const { root, policy, env } = setup([]);
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const script = `echo "proxyvar=\${HTTP_PROXY:-none}"; curl -s -m 3 "http://127.0.0.1:$1/" >/dev/null 2>&1; echo "rc=$?"; curl -s -m 3 -x http://127.0.0.1:3128 "http://127.0.0.1:$1/" >/dev/null 2>&1; echo "viarelay=$?"`;
+  const r = await airlock(['run', '--policy', policy, '--backend', backend, '--network-log', '--', '/bin/sh', '-c', script, 'agent', String(echo.port)], env);
+  assert.equal(r.code, 0, r.stderr);
+  const got = parse(r.stdout);
+  assert.equal(got.proxyvar, 'none');
+  assert.ok(['7', '28'].includes(got.rc!));
+  assert.ok(['7', '28'].includes(got.viarelay!));
+  assert.equal(echo.connections(), 0);
+  assert.match(r.stderr, /no network\.allow rules/);
+});
+
+test('fail closed: when the proxy cannot start, the agent is never started', { timeout: 60_000 }, async (t) => {
+  const backend = installed('bwrap') ? 'bwrap' : installed('gvisor') ? 'gvisor' : undefined;
+  if (!backend) return t.skip('no sandbox backend installed');
+  const echo = await startEchoServer();
+  t.after(() => echo.close());
+  const { root, policy } = setup([`127.0.0.1:${echo.port}`]);
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // A state directory so deep that the proxy's unix socket path exceeds the kernel's 107 bytes.
+  const home = join(root, 'h'.repeat(60), 'i'.repeat(60));
+  const r = await airlock(['run', '--policy', policy, '--backend', backend, '--', '/bin/sh', '-c', `echo started; curl -s "http://127.0.0.1:$1/"`, 'agent', String(echo.port)], { AIRLOCK_HOME: home });
+  assert.equal(r.code, 125, r.stderr);
+  assert.doesNotMatch(r.stdout, /started/);
+  assert.match(r.stderr, /egress proxy could not start/);
+  assert.equal(echo.connections(), 0);
+});
