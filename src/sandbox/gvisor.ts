@@ -16,8 +16,8 @@
  * reaper deletes the container state left behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { fstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { airlockHome } from '../session/store.js';
 import { AirlockError } from '../util/errors.js';
 import { CGROUP_PARENT, removeDir } from './cgroup.js';
@@ -36,7 +36,7 @@ export interface GvisorOptions {
 }
 
 export function runscStateRoot(): string {
-  return join(airlockHome(), 'runsc');
+  return resolve(airlockHome(), 'runsc');
 }
 
 export function containerId(sessionId: string): string {
@@ -144,7 +144,17 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
 
       const runArgv = [runsc, ...flags, 'run', '--bundle', bundle, id];
       const argv = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...runArgv] : runArgv;
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      // Host sockets given to runsc as stdio get shut down when the sandbox exits — which would cut
+      // airlock's own stderr too (e.g. under a parent that uses socketpairs for stdio, as Node
+      // does). Sockets are therefore relayed through pipes; files and terminals are passed as is.
+      const relay = [0, 1, 2].map((fd) => isSocket(fd));
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: relay.map((r, fd) => (r ? 'pipe' : fd)) as ('pipe' | number)[], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      if (relay[0] && child.stdin) {
+        process.stdin.pipe(child.stdin);
+        child.stdin.on('error', () => undefined);
+      }
+      if (relay[1] && child.stdout) child.stdout.pipe(process.stdout, { end: false });
+      if (relay[2] && child.stderr) child.stderr.pipe(process.stderr, { end: false });
       const runscCtl = (args: string[]) => spawnSync(runsc, ['--root', root, ...args], { stdio: 'ignore', timeout: 10_000 });
       let killed = false;
       return supervise({
@@ -180,3 +190,11 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
 }
 
 export const gvisorBackend: Backend = makeGvisorBackend();
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+}

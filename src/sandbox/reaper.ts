@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { airlockHome } from '../session/store.js';
 import { removeDir } from './cgroup.js';
 
@@ -25,7 +25,7 @@ export interface OwnerRecord {
 }
 
 export function ownersDir(): string {
-  return join(airlockHome(), 'run');
+  return resolve(airlockHome(), 'run');
 }
 
 export function processStart(pid: number): string | undefined {

@@ -61,7 +61,11 @@ export function supervise(opts: SuperviseOptions): SandboxHandle {
   }
   const exited = new Promise<{ exitCode: number; signal?: string }>((resolve) => {
     child.once('error', () => resolve({ exitCode: 127 }));
-    child.once('exit', (code, sig) => resolve(sig ? { exitCode: 128 + signalNumber(sig), signal: sig } : { exitCode: code ?? 1 }));
+    // 'close' waits until relayed stdio is drained; a descendant holding a pipe open cannot stall
+    // the session for more than a second after the exit.
+    const settle = (code: number | null, sig: NodeJS.Signals | null) => resolve(sig ? { exitCode: 128 + signalNumber(sig), signal: sig } : { exitCode: code ?? 1 });
+    child.once('close', settle);
+    child.once('exit', (code, sig) => setTimeout(() => settle(code, sig), 1000).unref());
   });
   let done: Promise<{ exitCode: number; signal?: string; reason?: string }> | undefined;
   return {

@@ -81,7 +81,7 @@ for (const backend of BACKENDS) {
         'hardlink-inside', ...canaries, '--',
         'write-outside', join(fx.outside, 'pwned'), join(fx.home, 'pwned'), join(fx.root, 'pwned'), '/etc/pwned', '/usr/pwned', '/pwned', '--',
         'env', '--',
-        'proc', marker, '--',
+        'proc', [...marker].reverse().join(''), '--',
         'unshare', '--',
         'clone-newuser', '--',
         'mount', '--',

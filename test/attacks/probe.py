@@ -99,7 +99,7 @@ def probe(name, args):
                 escaped("host environment visible")
         contained("no host environment")
     if name == "proc":
-        marker = args[0].encode()
+        marker = args[0][::-1].encode()  # passed reversed, so our own argv does not match
         for pid in os.listdir("/proc"):
             if pid.isdigit():
                 try:
