@@ -17,7 +17,7 @@
  * its proxy, broker or monitor.
  */
 import { mkdirSync, realpathSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AuditSink, EventInput } from '../audit/types.js';
 import type { Policy } from '../policy/index.js';
 import { BUILTIN_DENY_HOME, DOTENV_PATTERN } from '../policy/index.js';
@@ -179,7 +179,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     throw new AirlockError('workspace-missing', `workspace ${opts.workspace}: no such directory`, 'pass an existing directory with --workspace or set filesystem.workspace', 2);
   }
   const id = newSessionId();
-  const dir = createSessionDir(id);
+  const dir = resolve(createSessionDir(id));
   const runDir = join(dir, 'run');
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const policy = opts.policy;
