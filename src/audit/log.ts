@@ -304,7 +304,8 @@ export class AuditLog implements AuditSink {
     s.events++;
     s.byKind[e.kind] = (s.byKind[e.kind] ?? 0) + 1;
     if (e.decision === 'deny') s.denials.push({ kind: e.kind, action: e.action, subject: e.subject, reason: typeof e.detail.reason === 'string' ? e.detail.reason : undefined });
-    if (e.kind === 'network') {
+    if (e.kind === 'network' && e.detail.source !== 'gvisor') {
+      // socket-level connects seen by the monitor (the in-sandbox relay on loopback) are not egress
       const host = e.subject.replace(/:\d+$/, '');
       const h = (s.hosts[host] ??= { methods: [], requests: 0, denied: 0 });
       h.requests++;
