@@ -156,12 +156,18 @@ export async function startMiniProxy(opts: { interceptor?: Interceptor; trust: s
     up.on('error', () => client.destroy());
     client.on('close', () => up.destroy());
   });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise((r) => {
         agent.destroy();
+        for (const s of sockets) s.destroy();
         server.closeAllConnections();
         server.close(() => r());
       }),
@@ -191,7 +197,7 @@ export function httpsViaProxy(o: {
   body?: string;
 }): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
-    const connectReq = httpRequest({ host: '127.0.0.1', port: o.proxyPort, method: 'CONNECT', path: `${o.host}:${o.port}`, agent: false });
+    const connectReq = httpRequest({ host: '127.0.0.1', port: o.proxyPort, method: 'CONNECT', path: `${o.host}:${o.port}`, headers: { Host: `${o.host}:${o.port}` }, agent: false });
     connectReq.on('error', reject);
     connectReq.on('response', (r) => resolve({ status: r.statusCode ?? 0, headers: r.headers, body: '' }));
     connectReq.on('connect', (res, socket) => {
@@ -205,13 +211,12 @@ export function httpsViaProxy(o: {
           ? tlsConnect({ socket, ca: o.ca, checkServerIdentity: (_h, cert) => checkServerIdentity(o.host, cert) })
           : tlsConnect({ socket, ca: o.ca, servername: o.servername ?? o.host, checkServerIdentity: (_h, cert) => checkServerIdentity(o.host, cert) });
       tlsSock.on('error', reject);
-      const req = httpsRequest(
+      const req = httpRequest(
         {
           createConnection: () => tlsSock,
           method: o.method ?? 'GET',
           path: o.path ?? '/',
           headers: { Host: o.hostHeader ?? (o.port === 443 ? o.host : `${o.host}:${o.port}`), ...(o.headers ?? {}) },
-          agent: false,
         },
         (r) => {
           const chunks: Buffer[] = [];
