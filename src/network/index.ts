@@ -126,7 +126,7 @@ class StatsTracker {
 }
 
 function startError(socketPath: string, why: string, hint?: string): AirlockError {
-  return new AirlockError('proxy-start', `network: the egress proxy could not start on ${socketPath}: ${why}`, hint ?? 'the agent was not started (fail closed); check the session run directory', 1);
+  return new AirlockError('proxy-start', `network: the egress proxy could not start on ${socketPath}: ${why}`, hint ?? 'the agent was not started (fail closed); check the session run directory', 125);
 }
 
 /**
