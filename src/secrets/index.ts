@@ -15,3 +15,4 @@
 export { startSecretBroker, PLACEHOLDER_PREFIX, type SecretBroker, type SecretBrokerOptions, type SandboxCaFiles } from './broker.js';
 export { createSessionCA, type SessionCA, type IssuedLeaf } from './x509.js';
 export { hostMatches, canonicalHost } from './match.js';
+export { startSecretsDoor, SANDBOX_CA_DIR } from './session-step.js';

@@ -28,6 +28,7 @@ import { AirlockError } from '../util/errors.js';
 import { stageWorkspace } from '../workspace/index.js';
 import { startSessionAudit } from '../audit/index.js';
 import { startNetworkDoor, type Interceptor } from '../network/index.js';
+import { startSecretsDoor } from '../secrets/index.js';
 import { createSessionDir, newSessionId, readSessionMeta, writeSessionMeta, type SessionMeta } from './store.js';
 import { homedir } from 'node:os';
 
@@ -130,8 +131,8 @@ const networkStep: SessionStep = {
 // the proxy, ctx.defer(revoke). Until then no secret enters the sandbox.
 const secretsStep: SessionStep = {
   name: 'secrets',
-  start(ctx) {
-    if (ctx.policy.secrets.length) ctx.log('secrets are declared but the secrets broker is not wired into this build: none are provided');
+  async start(ctx) {
+    await startSecretsDoor(ctx);
   },
 };
 // ── end door: secrets ─────────────────────────────────────────────────────────────────────────
