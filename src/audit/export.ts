@@ -125,7 +125,7 @@ export function toOcsf(e: AuditEvent, product = { name: 'airlock', vendor_name: 
     const { hostname: host, port } = splitHostPort(e.subject);
     const dst = { hostname: host, port: num(d.port) ?? port, ip: typeof d.ip === 'string' ? d.ip : typeof d.address === 'string' ? d.address : undefined };
     const method = typeof d.method === 'string' ? d.method.toUpperCase() : undefined;
-    if (e.action === 'request' && method) {
+    if (method) {
       const [id, name] = HTTP_ACTIVITY[method] ?? [99, method];
       const path = typeof d.path === 'string' ? d.path : '/';
       const scheme = d.tls === true || dst.port === 443 ? 'https' : 'http';

@@ -339,7 +339,8 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditLog>
 
 /** Makes a detail object JSON-safe: Buffers → base64, bigint → string, drops functions, cuts cycles. */
 export function jsonSafe(v: unknown, seen = new WeakSet<object>()): unknown {
-  if (v === null || v === undefined) return v ?? null;
+  if (v === undefined) return undefined;
+  if (v === null) return null;
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'function' || typeof v === 'symbol') return undefined;
