@@ -138,7 +138,7 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
       if (prepared.plan.hasSocket) flags.push('--host-uds=open');
       if (!limited) flags.push('--ignore-cgroups');
       if (spec.monitor?.gvisorPodInitConfig) flags.push(`--pod-init-config=${spec.monitor.gvisorPodInitConfig}`);
-      flags.push(...(options.extraFlags ?? []));
+      flags.push(...(options.extraFlags ?? []), ...tuningFlags(process.env.AIRLOCK_RUNSC_TUNING));
       const cgroupDirs = cgroupsPath ? ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'devices', 'freezer', 'blkio', 'systemd'].map((c) => join('/sys/fs/cgroup', c, cgroupsPath)) : [];
       const owner = writeOwner({ sessionId: spec.sessionId, runsc: { bin: runsc, root, id }, cgroups: cgroupDirs });
 
@@ -190,6 +190,20 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
 }
 
 export const gvisorBackend: Backend = makeGvisorBackend();
+
+/**
+ * Performance knobs for benchmarks and tuning (`AIRLOCK_RUNSC_TUNING="--platform=ptrace --directfs=false"`).
+ * Only flags that do not change the isolation boundary are accepted; anything else is an error.
+ */
+export function tuningFlags(text: string | undefined): string[] {
+  if (!text?.trim()) return [];
+  const allowed = /^--(platform=(systrap|ptrace)|directfs=(true|false)|file-access=(exclusive|shared)|file-access-mounts=(exclusive|shared)|dcache=\d+)$/;
+  const out = text.trim().split(/\s+/);
+  for (const f of out) {
+    if (!allowed.test(f)) throw new AirlockError('usage', `AIRLOCK_RUNSC_TUNING: "${f}" is not an accepted runsc tuning flag`, 'accepted: --platform=systrap|ptrace --directfs=true|false --file-access[-mounts]=exclusive|shared --dcache=N', 2);
+  }
+  return out;
+}
 
 function isSocket(fd: number): boolean {
   try {

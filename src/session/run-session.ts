@@ -25,11 +25,11 @@ import type { Backend, LaunchSpec, SandboxHandle } from '../sandbox/index.js';
 import { locate, realBinDirs, sandboxEnv, sweepStale } from '../sandbox/index.js';
 import { expandDenyGlobs, findDotEnvFiles, findHardLinksTo } from '../sandbox/mount-plan.js';
 import { AirlockError } from '../util/errors.js';
-import { stageWorkspace } from '../workspace/index.js';
+import { releaseStage, stageWorkspace } from '../workspace/index.js';
 import { startSessionAudit } from '../audit/index.js';
 import { startNetworkDoor, type Interceptor } from '../network/index.js';
 import { startSecretsDoor } from '../secrets/index.js';
-import { createSessionDir, newSessionId, readSessionMeta, writeSessionMeta, type SessionMeta } from './store.js';
+import { createSessionDir, newSessionId, readSessionMeta, sessionDir, writeSessionMeta, type SessionMeta } from './store.js';
 import { homedir } from 'node:os';
 
 export interface RunSessionOptions {
@@ -171,7 +171,15 @@ export function deniedPaths(policy: Policy, workspace: string, home = homedir())
 export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`airlock: ${line}\n`));
   const hostEnv = opts.hostEnv ?? process.env;
-  for (const id of sweepStale()) log(`cleaned up after session ${id}, whose airlock process had died`);
+  for (const stale of sweepStale()) {
+    // The sandbox side is gone; let the workspace door unmount the dead session's staging layers.
+    try {
+      await releaseStage(sessionDir(stale));
+    } catch {
+      /* no staged workspace, or already released */
+    }
+    log(`cleaned up after session ${stale}, whose airlock process had died`);
+  }
 
   let workspace: string;
   try {

@@ -4,7 +4,7 @@
  * goes through the real CLI: `bin/airlock run --policy P --backend X -- ...`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,17 @@ export function makeFixture(): Fixture {
     AWS_SECRET_ACCESS_KEY: 'CANARY-aws-env',
     LANG: 'C.UTF-8',
   };
-  return { root, home, ws, state, outside, env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  const cleanup = () => {
+    // Mounts left by a session whose airlock was killed on purpose (staging overlays): deepest first.
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => Boolean(m && m.startsWith(root + '/')))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    rmSync(root, { recursive: true, force: true });
+  };
+  return { root, home, ws, state, outside, env, cleanup };
 }
 
 export function writePolicy(fx: Fixture, name: string, yaml: string): string {
