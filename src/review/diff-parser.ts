@@ -435,9 +435,13 @@ export async function parseDiffStream(input: AsyncIterable<Buffer | string>, onF
 }
 
 function stripTimestamp(s: string): string {
-  // GNU diff: "--- a/file\t2024-01-01 00:00:00.000000000 +0000"
+  // GNU diff: "--- a/file\t2024-01-01 00:00:00.000000000 +0000"; git adds a tab after names with spaces
+  if (s.startsWith('"')) {
+    const end = quotedEnd(s, 0);
+    return end > 0 ? s.slice(0, end + 1) : s;
+  }
   const tab = s.indexOf('\t');
-  return tab >= 0 && !s.startsWith('"') ? s.slice(0, tab) : s;
+  return tab >= 0 ? s.slice(0, tab) : s;
 }
 
 function stripPrefix(p: string, prefix: string): string | null {
