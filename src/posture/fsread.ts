@@ -42,15 +42,18 @@ export function readTextFile(path: string, maxBytes = MAX_FILE_BYTES): ReadResul
     const stat = fstatSync(fd);
     if (!stat.isFile()) return { ok: false, reason: 'not-a-file', detail: 'not a regular file' };
     if (stat.size > maxBytes) return { ok: false, reason: 'too-large', detail: `${stat.size} bytes (limit ${maxBytes})` };
-    const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    // Read to EOF rather than trusting st_size: procfs and sysfs files report 0.
+    const chunks: Buffer[] = [];
     let n = 0;
     for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
+      const chunk = Buffer.alloc(Math.min(Math.max(stat.size + 1, 4096), maxBytes + 1 - n));
+      const r = readSync(fd, chunk, 0, chunk.length, null);
       if (r <= 0) break;
+      chunks.push(chunk.subarray(0, r));
       n += r;
-      if (n >= buf.length) break;
+      if (n > maxBytes) return { ok: false, reason: 'too-large', detail: `more than ${maxBytes} bytes` };
     }
-    if (n > maxBytes) return { ok: false, reason: 'too-large', detail: `more than ${maxBytes} bytes` };
+    const buf = Buffer.concat(chunks, n);
     return { ok: true, text: buf.subarray(0, n).toString('utf8'), stat };
   } catch (err) {
     return { ok: false, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) };

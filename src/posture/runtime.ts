@@ -9,7 +9,8 @@
  *   `/proc/1/cgroup` has gVisor's `job` controller, the boot log says "Starting gVisor".
  * - microVM: the kernel command line names Firecracker / Kata / Cloud Hypervisor, or the DMI vendor does.
  * - container (shared kernel): `/.dockerenv`, `/run/.containerenv`, a `container=` marker, container
- *   runtimes in `/proc/1/cgroup`, an overlay root filesystem in `/proc/self/mountinfo`.
+ *   runtimes in `/proc/1/cgroup`, an overlay root filesystem in `/proc/self/mountinfo`, a user
+ *   namespace (`/proc/self/uid_map` not the identity map), PID 1 being bwrap/tini/a shim.
  * Docker socket: `/var/run/docker.sock`, `/run/docker.sock`, podman sockets, `DOCKER_HOST`.
  * Backends: `runsc`, `bwrap` on PATH; user namespaces enabled; `/dev/kvm` present and accessible.
  */
@@ -69,6 +70,10 @@ export function probeRuntime(opts: RuntimeProbeOptions = {}): RuntimeReport {
   const rootFs = rootLine?.split(' - ')[1]?.split(' ')[0];
   if (rootFs && /^(overlay|aufs|fuse-overlayfs)$/.test(rootFs) && !gvisor.length) container.push(`root filesystem is ${rootFs}`);
   if (env.container) container.push(`container=${env.container}`);
+  const uidMap = read('proc/self/uid_map');
+  if (uidMap !== undefined && uidMap.trim() && !/^\s*0\s+0\s+4294967295\s*$/.test(uidMap) && !gvisor.length) container.push(`in a user namespace (uid_map: ${uidMap.trim().split('\n')[0]!.replace(/\s+/g, ' ')})`);
+  const init = (read('proc/1/cmdline') ?? '').split('\0')[0]!.split('/').pop();
+  if (init && /^(bwrap|runc|crun|conmon|containerd-shim.*|tini|dumb-init|docker-init|catatonit)$/.test(init)) container.push(`PID 1 is ${init}`);
   if (env.KUBERNETES_SERVICE_HOST) container.push('KUBERNETES_SERVICE_HOST is set');
 
   let isolation: RuntimeReport['isolation'] = 'none';
