@@ -66,6 +66,16 @@ const SIX_TO_FOUR = parseCidr('2002::/16')!;
 const TEREDO = parseCidr('2001::/32')!;
 
 /**
+ * The refused range an address falls in (the most specific listed one), if any. A CIDR allow rule
+ * only opens an address when the rule lies inside this range: `10.0.0.0/8` opens 10.1.2.3, but
+ * `0.0.0.0/0` ("any IPv4") opens no private, loopback or metadata address.
+ */
+export function refusedRange(a: IPAddr): Cidr | undefined {
+  for (const r of RANGES) if (r.cidr.family === a.family && inPrefix(a.bytes, r.cidr.bytes, r.cidr.prefix)) return r.cidr;
+  return undefined;
+}
+
+/**
  * Why an address must not be dialled, or undefined when it is an ordinary public address.
  * Embedded IPv4 addresses (NAT64, 6to4, Teredo) are checked as the IPv4 address they carry.
  */

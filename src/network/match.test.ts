@@ -90,6 +90,13 @@ test('exemptions: only literal IP/CIDR allow rules open private addresses, per p
   assert.equal(m.exempts(parseIP('10.3.4.5')!, 443), true);
   assert.equal(m.exempts(parseIP('::1')!, 8080), false);
   assert.equal(m.deniedAddress(parseIP('10.9.9.9')!, 1234), '10.9.9.9');
+  // a CIDR broader than the refused range opens nothing in it
+  const broad = matcher(['0.0.0.0/0', '::/0', '10.0.0.0/7', '169.254.169.254/32']);
+  assert.equal(broad.exempts(parseIP('127.0.0.1')!, 443), false);
+  assert.equal(broad.exempts(parseIP('10.0.0.1')!, 443), false);
+  assert.equal(broad.exempts(parseIP('::1')!, 443), false);
+  assert.equal(broad.exempts(parseIP('fd00:ec2::254')!, 443), false);
+  assert.equal(broad.exempts(parseIP('169.254.169.254')!, 443), true);
 });
 
 test('normalizeTarget: case, trailing dot, IDN, alternate IPv4, ambiguity', () => {

@@ -20,7 +20,8 @@
  */
 import type { NetworkRule } from '../policy/compile.js';
 import { normalizeHostName } from '../policy/host-pattern.js';
-import { parseCidr, parseHostLiteral, cidrContains, type Cidr, type IPAddr } from './ip.js';
+import { parseCidr, parseHostLiteral, cidrContains, makeIP, type Cidr, type IPAddr } from './ip.js';
+import { refusedRange } from './guard.js';
 
 /** What the proxy is asked to reach, already normalised. */
 export interface Target {
@@ -48,7 +49,7 @@ export interface MatchDecision {
 export interface NetworkMatcher {
   /** Decide on a target; without method/path, rules restricting them yield `inspect`. */
   decide(t: Target): MatchDecision;
-  /** true when an allow rule names this literal address (or a CIDR holding it) for `port`. */
+  /** true when an allow rule names this literal address (or a CIDR inside its refused range) for `port`. */
   exempts(a: IPAddr, port: number): boolean;
   /** The text of a deny IP/CIDR rule matching this address and port, if any. */
   deniedAddress(a: IPAddr, port: number): string | undefined;
@@ -160,7 +161,18 @@ export function compileNetworkMatcher(network: { allow: NetworkRule[]; deny: Net
       return { verdict: 'deny', reason: `${where(t)} matches no network.allow rule` };
     },
     exempts(a, port) {
-      return allow.some((r) => r.cidr !== undefined && portOk(r, port) && cidrContains(r.cidr, a));
+      const full = a.family === 4 ? 32 : 128;
+      // The literal address, or a CIDR that lies inside the refused range holding it (so that
+      // `0.0.0.0/0` does not open loopback or the metadata address). Embedded forms (NAT64, 6to4,
+      // Teredo) have no listed range of their own: only the literal address opens them.
+      const range = refusedRange(a);
+      return allow.some(
+        (r) =>
+          r.cidr !== undefined &&
+          portOk(r, port) &&
+          cidrContains(r.cidr, a) &&
+          (r.cidr.prefix === full || (range !== undefined && r.cidr.family === range.family && r.cidr.prefix >= range.prefix && cidrContains(range, makeIP(r.cidr.family, r.cidr.bytes)))),
+      );
     },
     deniedAddress(a, port) {
       return deny.find((r) => r.cidr !== undefined && portOk(r, port, true) && cidrContains(r.cidr, a) && !r.methods && !r.paths)?.text;
