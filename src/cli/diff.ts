@@ -1,6 +1,6 @@
 /** `airlock diff`: show a session's staged changes as a git-style patch (applies with `git apply`). */
 import { diffSession, renderPatch, renderStat } from '../workspace/index.js';
-import { publicChange } from '../workspace/changes.js';
+import { publicChange, type ChangeSet } from '../workspace/changes.js';
 import { parseFlags, type Command } from './command.js';
 
 const flags = {
@@ -23,25 +23,33 @@ export const diffCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseFlags(this, argv, flags, { maxPositionals: 1 });
     const { id, set } = await diffSession(positionals[0]);
-    if (values.json) {
-      const doc = {
-        session: id,
-        mode: set.state.mode,
-        workspace: set.state.workspace,
-        changes: set.changes.map(publicChange),
-        ignored: set.ignored,
-        drifted: set.drifted,
-        warnings: set.warnings,
-      };
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      return 0;
+    try {
+      return print(id, set, values);
+    } finally {
+      await set.close();
     }
-    for (const w of set.warnings) process.stderr.write(`airlock diff: warning: ${w}\n`);
-    const gitIgnored = set.ignored.filter((i) => i.reason.startsWith('.git')).length;
-    if (gitIgnored) process.stderr.write(`airlock diff: note: ${gitIgnored} change(s) inside .git are not shown and are never applied\n`);
-    for (const i of set.ignored.filter((x) => !x.reason.startsWith('.git'))) process.stderr.write(`airlock diff: note: ${i.path}: ${i.reason}\n`);
-    if (values.stat) process.stdout.write(renderStat(set.changes));
-    else process.stdout.write(renderPatch(set.changes));
-    return 0;
   },
 };
+
+function print(id: string, set: ChangeSet, values: { json?: boolean; stat?: boolean }): number {
+  if (values.json) {
+    const doc = {
+      session: id,
+      mode: set.state.mode,
+      workspace: set.state.workspace,
+      changes: set.changes.map(publicChange),
+      ignored: set.ignored,
+      drifted: set.drifted,
+      warnings: set.warnings,
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  for (const w of set.warnings) process.stderr.write(`airlock diff: warning: ${w}\n`);
+  const gitIgnored = set.ignored.filter((i) => i.reason.startsWith('.git')).length;
+  if (gitIgnored) process.stderr.write(`airlock diff: note: ${gitIgnored} change(s) inside .git are not shown and are never applied\n`);
+  for (const i of set.ignored.filter((x) => !x.reason.startsWith('.git'))) process.stderr.write(`airlock diff: note: ${i.path}: ${i.reason}\n`);
+  if (values.stat) process.stdout.write(renderStat(set.changes));
+  else process.stdout.write(renderPatch(set.changes));
+  return 0;
+}

@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, closeSync, lchownSync, readlinkSync, constants, copyFileSync, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../util/errors.js';
-import { collectChanges, publicChange, type FileChange, type StagedChange } from './changes.js';
+import { openChanges, publicChange, type FileChange, type StagedChange } from './changes.js';
 import { readManifest, sameEntry, entryOf, type Manifest } from './manifest.js';
 import { exec } from './mounts.js';
 import { ancestors, checkRelPath, kindAt, resolveInside } from './paths.js';
@@ -97,7 +97,8 @@ function sha256File(p: string): string {
 
 /** Applies a session's staged changes (see module doc). Throws `apply-conflict` (nothing written) on conflicts. */
 export async function applyChanges(sessionDir: string, opts: ApplyOptions): Promise<ApplyResult> {
-  const cs = await collectChanges(sessionDir);
+  const cs = await openChanges(sessionDir);
+  try {
   if (cs.state.discardedAt) throw new AirlockError('apply-discarded', `session ${opts.sessionId}: its staged changes were discarded`, undefined, 1);
   const root = cs.state.workspace;
   let baseline: Manifest | undefined;
@@ -106,7 +107,10 @@ export async function applyChanges(sessionDir: string, opts: ApplyOptions): Prom
   } catch {
     baseline = undefined;
   }
-  return applyChangeList(root, cs.changes, baseline, opts.sessionId, cs.ignored);
+    return applyChangeList(root, cs.changes, baseline, opts.sessionId, cs.ignored);
+  } finally {
+    await cs.close();
+  }
 }
 
 /**

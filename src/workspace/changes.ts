@@ -1,10 +1,12 @@
 /**
  * The exact list of a session's changes, computed from the staged layer against the user's tree.
  *
- * overlay mode: walk the upper layer. A 0:0 character device is a whiteout (deletion); a directory
- * that is opaque hides every lower child it does not itself hold (those are deletions); a regular
- * file or symlink is compared with the lower one by content hash and mode (a copy-up without a real
- * change is not a change). copy mode: walk the copy; entries whose inode/ctime/size/mode still match
+ * overlay mode: the upper layer says where to look, the merged view (see `openView`) says what is
+ * there. In each directory the upper layer holds: a lower child missing from the view was deleted
+ * (whiteout or opaque directory); a child the upper layer holds is compared with the tree by content
+ * hash and mode (a copy-up without a real change is not a change); a child the upper layer does not
+ * hold is unchanged when it is the very same inode as the tree's at that path, and otherwise was
+ * moved there (a renamed directory): compared like any other. copy mode: walk the copy; entries whose inode/ctime/size/mode still match
  * the copy manifest are untouched; the rest are compared with the tree the same way.
  * Deleted+created pairs with identical non-empty content become renames.
  * `.git` internals are never part of the change list (listed as ignored): apply never writes there.
@@ -14,7 +16,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryOf, readManifest, sameEntry, type Manifest } from './manifest.js';
 import { isGitInternal, isNotFound, kindAt, type Kind } from './paths.js';
-import { opaqueDirsOf, readStageState, stageDir, type StageState } from './stage.js';
+import { openView, readStageState, stageDir, type StageState } from './stage.js';
 
 /** One change of the session, relative to the user's tree. */
 export interface FileChange {
@@ -87,17 +89,39 @@ export function readContent(abs: string): Content {
   return { type: 'file', data: readFileSync(abs), mode: st.mode & 0o7777 };
 }
 
-/** Computes the change set of a session directory (see module doc). */
-export async function collectChanges(sessionDir: string): Promise<ChangeSet> {
+/** A change set whose `src` paths stay readable until `close()`. */
+export interface OpenChangeSet extends ChangeSet {
+  close(): Promise<void>;
+}
+
+/** Computes the change set and keeps the view open for reading contents (call `close()`). */
+export async function openChanges(sessionDir: string): Promise<OpenChangeSet> {
   const state = readStageState(sessionDir);
   if (state.discardedAt) {
-    return { state, changes: [], ignored: [], drifted: [], warnings: ['the staged changes were discarded'] };
+    return { state, changes: [], ignored: [], drifted: [], warnings: ['the staged changes were discarded'], close: async () => {} };
   }
+  const view = await openView(state);
+  try {
+    return { ...computeChanges(sessionDir, state, view.root), close: () => view.close() };
+  } catch (err) {
+    await view.close();
+    throw err;
+  }
+}
+
+/** Computes the change set of a session directory (see module doc); contents are hashed, not kept. */
+export async function collectChanges(sessionDir: string): Promise<ChangeSet> {
+  const open = await openChanges(sessionDir);
+  await open.close();
+  const { close: _c, ...set } = open;
+  return set;
+}
+
+function computeChanges(sessionDir: string, state: StageState, viewRoot: string): ChangeSet {
   const out: StagedChange[] = [];
   const ignored: ChangeSet['ignored'] = [];
   const warnings: string[] = [];
   const lower = state.workspace;
-
   const emitDelete = (rel: string, k: Kind): void => {
     if (isGitInternal(rel)) return;
     const abs = join(lower, rel);
@@ -147,46 +171,39 @@ export async function collectChanges(sessionDir: string): Promise<ChangeSet> {
 
   if (state.mode === 'overlay') {
     const upper = state.liveUpper;
-    const { dirs, warning } = await opaqueDirsOf(state);
-    if (warning) warnings.push(warning);
-    const opaque = new Set(dirs);
-    const walk = (rel: string, parentOpaque: boolean): void => {
-      const uDir = rel ? join(upper, rel) : upper;
-      const names = safeReaddir(uDir);
-      const isOpaque = parentOpaque || opaque.has(rel);
-      if (isOpaque) {
-        const lDir = rel ? join(lower, rel) : lower;
-        const have = new Set(names);
-        if (kindAt(lDir) === 'dir') for (const ln of safeReaddir(lDir)) if (!have.has(ln)) emitDeleteTree(rel ? `${rel}/${ln}` : ln);
+    const walk = (rel: string): void => {
+      const vDir = rel ? join(viewRoot, rel) : viewRoot;
+      const names = safeReaddir(vDir);
+      const inUpper = new Set(safeReaddir(rel ? join(upper, rel) : upper));
+      const lDir = rel ? join(lower, rel) : lower;
+      if (kindAt(lDir) === 'dir') {
+        const visible = new Set(names);
+        for (const ln of safeReaddir(lDir)) if (!visible.has(ln)) emitDeleteTree(rel ? `${rel}/${ln}` : ln);
       }
       for (const name of names) {
         const r = rel ? `${rel}/${name}` : name;
-        const u = join(upper, r);
-        if (name === '.git' || isGitInternal(r)) {
+        if (name === '.git') {
           ignored.push({ path: r, reason: '.git internals are never applied' });
           continue;
         }
-        const st = lstatSync(u);
+        const v = join(viewRoot, r);
+        const st = lstatSync(v);
         const lk = kindAt(join(lower, r));
-        if (st.isCharacterDevice() && st.rdev === 0) {
-          if (lk === 'dir') emitDeleteTree(r);
-          else if (lk !== 'absent') emitDelete(r, lk);
-        } else if (st.isDirectory()) {
-          if (lk === 'dir') {
-            walk(r, isOpaque);
-          } else {
+        if (!inUpper.has(name) && lk !== 'absent' && sameInode(st, join(lower, r))) continue; // untouched lower entry
+        if (st.isDirectory()) {
+          if (lk !== 'dir') {
             if (lk !== 'absent') emitDelete(r, lk);
-            out.push({ kind: 'create', type: 'dir', path: r, mode: st.mode & 0o7777, src: u });
-            walk(r, true);
+            out.push({ kind: 'create', type: 'dir', path: r, mode: st.mode & 0o7777, src: v });
           }
+          walk(r);
         } else if (st.isFile() || st.isSymbolicLink()) {
-          emitNew(r, u, lk);
+          emitNew(r, v, lk);
         } else {
           ignored.push({ path: r, reason: 'fifo, socket or device node: not applied' });
         }
       }
     };
-    walk('', false);
+    walk('');
   } else {
     const copy = state.merged;
     const cm: Manifest = readManifest(join(stageDir(sessionDir), 'copy-manifest.json'));
@@ -246,6 +263,15 @@ export function publicChange(c: StagedChange): FileChange {
   const out: Record<string, unknown> = {};
   for (const k of KEY_ORDER) if (c[k] !== undefined) out[k] = c[k];
   return out as unknown as FileChange;
+}
+
+function sameInode(st: { ino: number; mode: number }, lowerPath: string): boolean {
+  try {
+    const l = lstatSync(lowerPath);
+    return l.ino === st.ino && (l.mode & 0o170000) === (st.mode & 0o170000);
+  } catch {
+    return false;
+  }
 }
 
 function safeReaddir(dir: string): string[] {

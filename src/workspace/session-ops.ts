@@ -6,7 +6,7 @@
 import { readSessionMeta, resolveSession, sessionDir, writeSessionMeta, type SessionMeta } from '../session/store.js';
 import { AirlockError } from '../util/errors.js';
 import { applyChanges, commitApplied, type ApplyResult } from './apply.js';
-import { collectChanges, type ChangeSet } from './changes.js';
+import { openChanges, type OpenChangeSet } from './changes.js';
 import { exec } from './mounts.js';
 import { discardStage, readStageState, releaseStage } from './stage.js';
 
@@ -44,12 +44,15 @@ export function openSession(ref: string | undefined): ResolvedSession {
   return { id, dir: sessionDir(id), meta: readSessionMeta(id) };
 }
 
-/** The change set of a session (live when it is running). Recovers an unreleased stage of a dead session. */
-export async function diffSession(ref: string | undefined): Promise<ResolvedSession & { set: ChangeSet }> {
+/**
+ * The change set of a session (live when it is running), open for reading contents: call
+ * `set.close()` when done. Recovers an unreleased stage of a dead session first.
+ */
+export async function diffSession(ref: string | undefined): Promise<ResolvedSession & { set: OpenChangeSet }> {
   const s = openSession(ref);
   readStageState(s.dir);
   if (!sessionIsRunning(s.meta)) await releaseStage(s.dir);
-  return { ...s, set: await collectChanges(s.dir) };
+  return { ...s, set: await openChanges(s.dir) };
 }
 
 /** Applies a session's staged changes to its workspace; marks it 'applied'. */

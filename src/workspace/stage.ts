@@ -5,10 +5,12 @@
  * overlay mode (root, overlayfs available): a host overlayfs mount
  *   lowerdir = the live repository, upperdir/workdir = `<sessionDir>/workspace/{upper,work}`,
  *   merged = `<sessionDir>/workspace/merged` (what the sandbox binds as its workspace).
- *   Options: `redirect_dir=off,metacopy=off,index=off,xino=off` so the upper layer is plain files,
- *   whiteouts and opaque directories (no redirect or metacopy xattrs a reader must interpret), and
- *   `nosuid,nodev` always, `noexec` unless `exec: true` (files in the workspace cannot be executed
- *   directly; `sh script.sh` still works — see docs/workspace.md).
+ *   Options: `redirect_dir=on` (renaming a directory of the repository works, `git mv` included),
+ *   `metacopy=off` (a chmod copies the whole file up), `index=off,xino=off`; `nosuid,nodev` always,
+ *   `noexec` unless `exec: true` (files in the workspace cannot be executed directly;
+ *   `sh script.sh` still works — see docs/workspace.md). Changes are read through a merged view
+ *   (the live mount, or a read-only `lowerdir=upper:lower` mount afterwards), so whiteouts, opaque
+ *   and redirected directories are interpreted by the kernel, not by parsing xattrs.
  *   With `diskBytes` the upper/work live on a tmpfs of that size (`<sessionDir>/workspace/layer`),
  *   so a disk-filling agent hits ENOSPC; `release()` copies the upper layer to disk
  *   (`cp -a`, keeping whiteouts and xattrs) so diff/apply work after the session.
@@ -21,12 +23,12 @@
  * unsupported by overlayfs (the agent may see a mix); the baseline manifest taken at start lets
  * diff warn and apply refuse for any path changed underneath.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { AirlockError } from '../util/errors.js';
 import { exec, isMountPoint, mountsUnder, unmountAll } from './mounts.js';
 import { takeManifest, writeManifest } from './manifest.js';
-import { isNotFound } from './paths.js';
 
 export type StageMode = 'overlay' | 'copy';
 
@@ -190,7 +192,7 @@ async function stageOverlay(ws: string, dir: string, opts: StageOptions): Promis
     chownSync(liveUpper, st.uid, st.gid);
     chmodSync(liveUpper, st.mode & 0o7777);
     const mountOptions = ['nosuid', 'nodev', ...(opts.exec ? [] : ['noexec'])];
-    const o = [`lowerdir=${ws}`, `upperdir=${liveUpper}`, `workdir=${work}`, 'redirect_dir=off', 'metacopy=off', 'index=off', 'xino=off', ...mountOptions].join(',');
+    const o = [`lowerdir=${ws}`, `upperdir=${liveUpper}`, `workdir=${work}`, 'redirect_dir=on', 'metacopy=off', 'index=off', 'xino=off', ...mountOptions].join(',');
     const r = await exec('mount', ['-t', 'overlay', 'airlock-workspace', '-o', o, merged]);
     if (r.code !== 0) throw new Error(r.stderr.trim() || `mount exit ${r.code}`);
     const state: StageState = {
@@ -238,17 +240,14 @@ function handle(state: StageState): StagedWorkspace {
 }
 
 /**
- * Finishes a stage after the agent exited: records opaque directories, unmounts the overlay,
+ * Finishes a stage after the agent exited: unmounts the overlay,
  * moves a tmpfs upper layer to disk. Idempotent; also recovers a session whose airlock died.
  */
 export async function releaseStage(sessionDir: string): Promise<void> {
   const s = readStageState(sessionDir);
   if (s.releasedAt || s.discardedAt) return;
   if (s.mode === 'overlay') {
-    if (isMountPoint(s.merged)) {
-      writeFileSync(join(s.dir, 'opaque.json'), JSON.stringify(findOpaqueDirs(s.liveUpper, s.workspace, s.merged)));
-      await unmountAll(s.merged);
-    }
+    if (isMountPoint(s.merged)) await unmountAll(s.merged);
     if (s.tmpfs && isMountPoint(s.tmpfs)) {
       rmSync(s.upper, { recursive: true, force: true });
       const r = await exec('cp', ['-a', '--', s.liveUpper, s.upper]);
@@ -261,70 +260,35 @@ export async function releaseStage(sessionDir: string): Promise<void> {
   writeStageState(s);
 }
 
-/**
- * Opaque directories of an upper layer, found without reading xattrs: a directory present in both
- * layers is opaque when a lower child has no upper entry (no file, no whiteout) and yet is absent
- * from the merged view. Needs the merged view (live mount, or a read-only `lowerdir=upper:lower`).
- */
-export function findOpaqueDirs(upper: string, lower: string, merged: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string): void => {
-    const u = rel ? join(upper, rel) : upper;
-    let names: string[];
-    try {
-      names = readdirSync(u);
-    } catch {
-      return;
-    }
-    const l = rel ? join(lower, rel) : lower;
-    let lowerNames: string[] = [];
-    try {
-      if (lstatSync(l).isDirectory()) lowerNames = readdirSync(l);
-    } catch {
-      /* absent in lower */
-    }
-    const upperSet = new Set(names);
-    for (const ln of lowerNames) {
-      if (upperSet.has(ln)) continue;
-      try {
-        lstatSync(join(rel ? join(merged, rel) : merged, ln));
-      } catch (err) {
-        if (isNotFound(err)) {
-          out.push(rel);
-          break;
-        }
-      }
-    }
-    for (const n of names) {
-      const r = rel ? `${rel}/${n}` : n;
-      try {
-        if (lstatSync(join(upper, r)).isDirectory()) walk(r);
-      } catch {
-        /* raced */
-      }
-    }
-  };
-  walk('');
-  return out;
+/** A merged view of a stage to read changes through; `close()` unmounts it when it was made for this. */
+export interface StageView {
+  /** Directory showing the session's tree (overlay: merged view; copy: the copy). */
+  root: string;
+  close(): Promise<void>;
 }
 
 /**
- * Opaque directories for a released stage: from `opaque.json` (written at release) or, failing
- * that, by mounting a read-only view `lowerdir=upper:lower` for a moment (root only).
+ * Opens the session's merged view: the live overlay while mounted, else a private read-only
+ * overlay `lowerdir=upper:lower` (root only) that the kernel resolves exactly as the session saw
+ * it — whiteouts, opaque and redirected directories included.
  */
-export async function opaqueDirsOf(s: StageState): Promise<{ dirs: string[]; warning?: string }> {
-  const file = join(s.dir, 'opaque.json');
-  if (existsSync(file)) return { dirs: JSON.parse(readFileSync(file, 'utf8')) as string[] };
-  if (isMountPoint(s.merged)) return { dirs: findOpaqueDirs(s.liveUpper, s.workspace, s.merged) };
-  const view = join(s.dir, 'view');
-  mkdirSync(view, { recursive: true });
-  const r = await exec('mount', ['-t', 'overlay', 'airlock-view', '-o', `ro,lowerdir=${s.liveUpper}:${s.workspace},redirect_dir=off,metacopy=off`, view]).catch((e: Error) => ({ code: 1, stderr: e.message, stdout: '' }));
-  if (r.code !== 0) return { dirs: [], warning: `could not determine opaque directories (read-only view mount failed: ${r.stderr.trim()}); directories recreated by the agent may hide deletions` };
-  try {
-    return { dirs: findOpaqueDirs(s.liveUpper, s.workspace, view) };
-  } finally {
-    await unmountAll(view);
+export async function openView(s: StageState): Promise<StageView> {
+  if (s.mode === 'copy' || isMountPoint(s.merged)) return { root: s.merged, close: async () => {} };
+  const view = join(s.dir, `view-${randomBytes(4).toString('hex')}`);
+  mkdirSync(view, { mode: 0o700 });
+  const o = `ro,lowerdir=${s.liveUpper}:${s.workspace},redirect_dir=follow,metacopy=off,index=off,xino=off,nosuid,nodev,noexec`;
+  const r = await exec('mount', ['-t', 'overlay', 'airlock-view', '-o', o, view]).catch((e: Error) => ({ code: 1, stderr: e.message, stdout: '' }));
+  if (r.code !== 0) {
+    rmSync(view, { recursive: true, force: true });
+    throw new AirlockError('workspace-view', `cannot mount a read-only view of the staged layer ${s.liveUpper}: ${r.stderr.trim()}`, 'reading an overlay-staged session needs root (the same user that ran the session)', 1);
   }
+  return {
+    root: view,
+    close: async () => {
+      await unmountAll(view);
+      rmSync(view, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Removes the staged layers (unmounting first). Keeps stage.json and the manifests' record. */
@@ -332,7 +296,8 @@ export async function discardStage(sessionDir: string): Promise<void> {
   const s = readStageState(sessionDir);
   await unmountAll(s.dir);
   if (mountsUnder(s.dir).length) throw new AirlockError('workspace-busy', `${s.dir}: still mounted`, 'stop whatever uses the session and retry', 1);
-  for (const name of ['merged', 'upper', 'work', 'layer', 'view', 'copy-manifest.json', 'opaque.json']) {
+  const views = readdirSync(s.dir).filter((n) => n.startsWith('view-'));
+  for (const name of ['merged', 'upper', 'work', 'layer', 'copy-manifest.json', ...views]) {
     const p = join(s.dir, name);
     if (!isAbsolute(p) || !p.startsWith(s.dir + sep)) continue;
     rmSync(p, { recursive: true, force: true });

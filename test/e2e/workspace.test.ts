@@ -254,6 +254,41 @@ test('a session whose airlock died without release is recovered by diff (unmount
   assert.deepEqual(mountsUnder(s.dir), []);
 });
 
+test('overlay: renaming a directory of the repository works (git mv) and shows as renames of its files', async (t) => {
+  const why = overlayUnavailable();
+  if (why) return t.skip(why);
+  const repo = makeRepo();
+  const s = await newSession(repo, { diskBytes: 8 << 20 });
+  const mv = spawnSync('git', ['mv', 'olddir', 'newdir'], { cwd: s.ws.merged, encoding: 'utf8' });
+  assert.equal(mv.status, 0, mv.stderr);
+  writeFileSync(join(s.ws.merged, 'newdir/x.txt'), 'x edited after the move\n');
+  writeFileSync(join(s.ws.merged, 'newdir/added.txt'), 'added\n');
+  spawnSync('mv', [join(s.ws.merged, 'dir'), join(s.ws.merged, 'dir2')]);
+  const expected = snapshot(s.ws.merged);
+  await endSession(s);
+  const cs = await sessionChanges(s.dir);
+  assert.deepEqual(cs.map((c) => `${c.kind} ${c.oldPath ? `${c.oldPath} -> ` : ''}${c.path}`), [
+    'delete dir',
+    'create dir2',
+    'rename dir/a.txt -> dir2/a.txt',
+    'rename dir/b.txt -> dir2/b.txt',
+    'create newdir',
+    'create newdir/added.txt',
+    'create newdir/x.txt',
+    'rename olddir/y.txt -> newdir/y.txt',
+    'delete olddir',
+    'delete olddir/x.txt',
+  ]);
+  const clone = tmp('clone');
+  git(clone, 'clone', '-q', repo, '.');
+  const ga = spawnSync('git', ['apply', '--index', '-'], { cwd: clone, input: airlock(['diff', s.id], home).stdout });
+  assert.equal(ga.status, 0, ga.stderr.toString());
+  assert.deepEqual(withoutEmptyDirs(snapshot(clone)), withoutEmptyDirs(expected));
+  const a = airlock(['apply', s.id], home);
+  assert.equal(a.status, 0, a.stderr);
+  assert.deepEqual(snapshot(repo), expected);
+});
+
 test('copy mode is used (and says why) when overlay is not wanted; unchanged copies are not changes', async (t) => {
   if (!hasGit()) return t.skip('git not installed');
   const repo = makeRepo();
