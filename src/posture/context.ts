@@ -84,7 +84,7 @@ export class AuditContext {
       category: 'malformed',
       title: `${what} could not be parsed; its settings were not audited`,
       evidence: `${this.display(path)}${line ? `:${line}` : ''}: ${detail}`,
-      asi: ['ASI09'],
+      asi: ['ASI02'],
       fix: `Fix the syntax of ${this.display(path)} (the agent may ignore or misread it, so what you believe is configured may not be in effect), then re-run \`airlock audit\`.`,
       file: path,
       line,
