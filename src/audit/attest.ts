@@ -132,6 +132,8 @@ export interface SessionPredicate {
   filesChanged: number;
   droppedMonitorEvents: number;
   log: { seq: number; head: string; events: number };
+  /** The digest entries themselves (up to 20000), so a commit holding only part of them (ignored files left out) still verifies path by path. */
+  changes?: DigestEntry[];
   sessionKey: { publicKey: string; certificate: SessionCertificate };
 }
 
@@ -148,9 +150,10 @@ export interface Statement {
  */
 export function writeSessionAttestation(log: AuditLog, seal: SealInfo, opts: { changes: ChangeLike[]; policyDigest?: string | null; policyFile?: string; backend?: string | null; exitCode?: number; reason?: string }): DsseEnvelope {
   const st = log.stats;
+  const entries = digestEntriesFromChanges(opts.changes);
   const statement: Statement = {
     _type: STATEMENT_TYPE,
-    subject: [{ name: 'airlock-staged-changes', digest: { sha256: changesDigest(digestEntriesFromChanges(opts.changes)) } }],
+    subject: [{ name: 'airlock-staged-changes', digest: { sha256: changesDigest(entries) } }],
     predicateType: PREDICATE_TYPE,
     predicate: {
       session: log.sessionId,
@@ -169,6 +172,7 @@ export function writeSessionAttestation(log: AuditLog, seal: SealInfo, opts: { c
       filesChanged: opts.changes.length,
       droppedMonitorEvents: st.dropped,
       log: { seq: seal.seq, head: seal.head, events: seal.events },
+      changes: entries.length <= 20000 ? entries : undefined,
       sessionKey: { publicKey: log.publicKey, certificate: log.certificate },
     },
   };
@@ -271,9 +275,20 @@ export function verifyAttestation(repo: string, rev: string, opts: { trustedKeys
     const trusted = (opts.trustedKeys ?? trustedHostKeys()).has(cert.hostPublicKey);
     add('host', trusted, trusted ? 'the certifying host key is trusted here' : `host key ${fingerprintOf(cert.hostPublicKey)} is not trusted here (add its public key to $AIRLOCK_HOME/identity/trusted/)`);
   }
-  const actual = changesDigest(digestEntriesFromCommit(repo, commit));
+  const committed = digestEntriesFromCommit(repo, commit);
+  const actual = changesDigest(committed);
   const subj = st.subject.find((s) => s.name === 'airlock-staged-changes')?.digest.sha256;
-  add('subject', subj === actual, subj === actual ? `the commit's changes match the attested staged changes (sha256:${actual.slice(0, 16)}…)` : `the commit's changes (sha256:${actual.slice(0, 16)}…) differ from the attested staged changes (sha256:${String(subj).slice(0, 16)}…)`);
+  const listed = Array.isArray(p.changes) ? p.changes : undefined;
+  const listOk = listed !== undefined && changesDigest(listed) === subj;
+  if (subj === actual) add('subject', true, `the commit's changes are exactly the attested staged changes (sha256:${actual.slice(0, 16)}…)`);
+  else if (listOk) {
+    // the commit may hold part of the session's changes (e.g. git-ignored files are not committed),
+    // but every path it changes must be changed exactly as the session did
+    const byPath = new Map(listed.map((e) => [e.path, canonicalJson(e)]));
+    const foreign = committed.filter((e) => byPath.get(e.path) !== canonicalJson(e));
+    if (foreign.length === 0 && committed.length > 0) add('subject', true, `the commit holds ${committed.length} of the ${listed.length} attested changes, each exactly as the session made it (not committed: ${listed.filter((e) => !committed.some((c) => c.path === e.path)).map((e) => e.path).slice(0, 5).join(', ')}${listed.length - committed.length > 5 ? ', …' : ''})`);
+    else add('subject', false, `the commit changes ${foreign.length} path(s) differently from the session: ${foreign.slice(0, 5).map((e) => e.path).join(', ')}`);
+  } else add('subject', false, `the commit's changes (sha256:${actual.slice(0, 16)}…) differ from the attested staged changes (sha256:${String(subj).slice(0, 16)}…)`);
   const msg = git(repo, ['log', '-1', '--format=%B', commit]).stdout.toString();
   const trailer = /^Airlock-Session:\s*(\S+)\s*$/m.exec(msg)?.[1];
   if (trailer !== undefined) add('trailer', trailer === p.session, trailer === p.session ? `Airlock-Session trailer names ${trailer}` : `Airlock-Session trailer names ${trailer}, the attestation ${p.session}`);
