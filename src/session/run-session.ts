@@ -171,6 +171,7 @@ export function deniedPaths(policy: Policy, workspace: string, home = homedir())
 export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`airlock: ${line}\n`));
   const hostEnv = opts.hostEnv ?? process.env;
+  timing('runSession entered', performance.now());
   for (const stale of sweepStale()) {
     // The sandbox side is gone; let the workspace door unmount the dead session's staging layers.
     try {
@@ -212,6 +213,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     limits: { ...policy.runtime.limits },
     tty: opts.tty,
   };
+  timing('spec assembled', performance.now());
   const meta: SessionMeta = {
     id,
     createdAt: new Date().toISOString(),
@@ -277,7 +279,9 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     for (const step of SESSION_STEPS) {
       if (interrupted) throw new AirlockError('interrupted', `interrupted (${interrupted}) before the sandbox started`, undefined, 130);
       try {
+        const t0 = performance.now();
         await step.start(ctx);
+        timing(`step ${step.name}`, t0);
       } catch (err) {
         emit({ kind: 'session', action: 'error', decision: 'deny', subject: step.name, detail: { message: (err as Error).message } });
         if (err instanceof AirlockError) throw err;
@@ -287,8 +291,11 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     // Environment last: policy + every door's additions are in ctx.spec.env now.
     spec.env = sandboxEnv(hostEnv, policy.env, spec.env, id);
     if (interrupted) throw new AirlockError('interrupted', `interrupted (${interrupted}) before the sandbox started`, undefined, 130);
+    const tLaunch = performance.now();
     handle = await opts.backend.launch(spec);
+    timing('sandbox launch', tLaunch);
     const r = await handle.wait();
+    timing('sandbox run', tLaunch);
     result = { sessionId: id, exitCode: r.exitCode, reason: r.reason };
     if (r.reason) log(r.reason);
     emit({ kind: 'session', action: 'end', decision: 'info', subject: id, detail: { exitCode: r.exitCode, reason: r.reason } });
@@ -313,6 +320,11 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     }
   }
   return result;
+}
+
+/** `AIRLOCK_TIMING=1`: how long each step took, on stderr (for tuning start-up). */
+function timing(what: string, since: number): void {
+  if (process.env.AIRLOCK_TIMING) process.stderr.write(`airlock: timing: ${what} ${(performance.now() - since).toFixed(1)}ms (at ${performance.now().toFixed(0)}ms since start)\n`);
 }
 
 /** Resolves `commands.allow` names to host paths (as found, symlinks kept). Missing names are reported. */
