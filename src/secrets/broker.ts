@@ -33,6 +33,7 @@ import type { MountSpec } from '../sandbox/types.js';
 import { AirlockError } from '../util/errors.js';
 import { mintInstallationToken, revokeInstallationToken } from './github-app.js';
 import { canonicalHost, hostMatches, parseHostHeader, sameHost } from './match.js';
+import { scrubResponse } from './scrub.js';
 import { describeSource, readSecretSource } from './sources.js';
 import { createSessionCA, type SessionCA } from './x509.js';
 
@@ -331,7 +332,9 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
         if (!isLive(e)) continue;
         const value = e.value!;
         const carried = hits.some((h) => h.entry === e);
-        if (carried) {
+        // Replacement mode only: with a header rule the value goes into that header and nowhere
+        // else (a placeholder copied into another header stays a placeholder).
+        if (carried && !e.spec.inject.header) {
           const re = () => new RegExp(e.placeholder, 'gi');
           headers = headers.map(([n, v]): [string, string] => {
             const basic = decodeBasic(v);
@@ -376,6 +379,12 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
       res.writeHead(421, { 'X-Airlock-Deny': reason, 'Content-Type': 'text/plain', Connection: 'close' }).end(`airlock: ${reason}\n`);
       return;
     }
+    // If the upstream reflects a credential (echo endpoints, error pages), mask it on the way back.
+    scrubResponse(
+      res,
+      () => entries.filter(isLive).flatMap((e) => (e.spec.inject.format === 'basic' ? [e.value!, Buffer.from(e.value!).toString('base64')] : [e.value!])),
+      (count) => emit({ kind: 'secret', action: 'redact', decision: 'info', subject: `${route.target.host}:${route.target.port}`, detail: { host: `${route.target.host}:${route.target.port}`, count, path: (req.url ?? '').slice(0, 200) } }),
+    );
     route.forward(req, res, route.target);
   });
   inner.on('clientError', (_err, socket) => socket.destroy());

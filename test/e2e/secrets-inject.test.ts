@@ -141,6 +141,10 @@ for (const kind of ['reference proxy (secrets/testing)', 'egress proxy (network/
       const got = w.api.received.at(-1)!;
       assert.equal(got.headers.authorization, `Bearer ${REAL}`);
       assert.equal(got.sni, 'api.test', 'the proxy re-encrypted with SNI = the declared host');
+      // the echo server reflects the request headers: the value is masked on the way back in
+      assert.ok(!r.body.includes(REAL), 'a reflected credential reached the client');
+      assert.match(r.body, /Bearer \[airlock:redacted\]/);
+      assert.ok(sink.secret('redact').length >= 1);
       assert.ok(sink.secret('use').some((e) => e.subject === 'API_TOKEN' && e.detail?.host === `api.test:${w.api.port}`));
       assertNoValueAnywhere(w, sink);
     });
