@@ -69,6 +69,7 @@ export function scanHomeCredentials(ctx: AuditContext): void {
   check(ctx, h('.config/gcloud/application_default_credentials.json'), jsonSecrets('gcloud'));
   check(ctx, h('.config/hub'), yamlTokens);
   check(ctx, h('.vault-token'), wholeFile('vault-token'));
+  check(ctx, h('.env'), dotenv, true);
   for (const rc of ['.bashrc', '.zshrc', '.profile', '.bash_profile', '.zprofile', '.zshenv', '.config/fish/config.fish']) check(ctx, h(rc), shellRc, true);
   for (const name of listDir(h('.ssh'))) {
     if (name.endsWith('.pub') || ['known_hosts', 'known_hosts.old', 'config', 'authorized_keys', 'environment'].includes(name)) continue;
@@ -78,9 +79,19 @@ export function scanHomeCredentials(ctx: AuditContext): void {
 
 type Extractor = (text: string) => FileCred[];
 
-function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone = false): void {
+/** Credential files that must never be committed; in a repository they are checked like in a home. */
+export const CREDENTIAL_FILE_NAMES = new Set(['.npmrc', '.pypirc', '.netrc', '.git-credentials', 'credentials', 'hosts.yml', '.dockercfg']);
+
+/** Checks a credential file found in a repository; returns the number of credentials found. */
+export function checkCredentialFile(ctx: AuditContext, file: string, name: string, severity: Severity): number {
+  const extract: Extractor | undefined = { '.npmrc': npmrc, '.pypirc': pypirc, '.netrc': netrc, '.git-credentials': gitCredentials, credentials: awsCredentials, 'hosts.yml': ghHosts }[name];
+  if (!extract) return 0;
+  return check(ctx, file, (t) => extract(t).map((c) => ({ ...c, severity })), true, 'repo-file');
+}
+
+function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone = false, source: 'home-file' | 'repo-file' = 'home-file'): number {
   const r = ctx.read(file);
-  if (!r.ok) return;
+  if (!r.ok) return 0;
   let creds: FileCred[];
   try {
     creds = extract(r.text);
@@ -90,7 +101,7 @@ function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone 
   }
   if (!creds.length) {
     if (!quietIfNone && r.text.trim()) ctx.warn(`${ctx.display(file)}: present, no credential recognised`);
-    return;
+    return 0;
   }
   const mode = r.stat.mode & 0o777;
   const loose = (mode & 0o044) !== 0;
@@ -99,8 +110,21 @@ function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone 
   for (const c of creds) {
     const red = c.value !== undefined ? ctx.redactor.redact(c.value) : c.description ?? 'present';
     shown.push(`${c.key}: ${red}`);
-    ctx.credential({ source: 'home-file', kind: c.kind, location: `${file}${c.key === '(file)' ? '' : `:${c.key}`}`, redacted: red, longLived: c.longLived ?? true, severity: c.severity });
+    ctx.credential({ source, kind: c.kind, location: `${file}${c.key === '(file)' ? '' : `:${c.key}`}`, redacted: red, longLived: c.longLived ?? true, severity: c.severity });
     if (rank(c.severity) > rank(worst)) worst = c.severity;
+  }
+  if (source === 'repo-file') {
+    ctx.add({
+      id: 'cred.committed-credential-file',
+      severity: worst,
+      category: 'credential',
+      title: `${ctx.display(file)} is a credential file inside the repository (${creds.length} credential(s))`,
+      evidence: `${ctx.display(file)}: ${shown.slice(0, 6).join('; ')}`,
+      asi: ['ASI03'],
+      fix: `Revoke and rotate these credentials, remove ${ctx.display(file)} from the repository and its history, and add it to .gitignore; keep registry/API credentials out of the tree the agent works in (airlock: secrets: with injection).`,
+      file,
+    });
+    return creds.length;
   }
   const rel = file.slice(ctx.home.length + 1);
   const covered = BUILTIN_DENY_HOME.some((d) => rel === d || rel.startsWith(`${d}/`));
@@ -115,6 +139,7 @@ function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone 
     fix: `${covered ? `airlock hides ~/${rel} from the sandbox by default (built-in deny list); run agents under \`airlock run\`` : `Hide it from agents:\nfilesystem:\n  deny: [~/${rel}]`}. Prefer short-lived credentials (SSO / OIDC / a credential helper) over static ones${loose ? `; and \`chmod 600 ${ctx.display(file)}\`` : ''}.`,
     file,
   });
+  return creds.length;
 }
 
 function rank(s: Severity): number {
@@ -159,8 +184,10 @@ const gitCredentials: Extractor = (text) =>
     .flatMap((l) => {
       try {
         const u = new URL(l);
-        if (!u.password) return [];
+        const user = decodeURIComponent(u.username);
         const pw = decodeURIComponent(u.password);
+        if (!pw && shapeOf(user)) return [{ kind: shapeOf(user)!.kind, key: `${u.protocol}//${u.hostname}`, value: user, severity: 'high' as Severity }];
+        if (!pw) return [];
         return [{ kind: shapeOf(pw)?.kind ?? 'git-password', key: `${u.protocol}//${u.hostname}`, value: pw, severity: 'high' as Severity }];
       } catch {
         return [];
@@ -257,6 +284,17 @@ const yamlTokens: Extractor = (text) => findTokens(text).map((t) => ({ kind: t.s
 function wholeFile(kind: string): Extractor {
   return (text) => (looksLikeSecretValue(text.trim()) ? [{ kind, key: '(file)', value: text.trim(), severity: 'high' as Severity }] : []);
 }
+
+const dotenv: Extractor = (text) => {
+  const out: FileCred[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']?([^"'\s#]+)/.exec(line);
+    if (!m) continue;
+    const shaped = shapeOf(m[2]!);
+    if (shaped || (isSecretName(m[1]!) && looksLikeSecretValue(m[2]!))) out.push({ kind: shaped?.kind ?? kindFromName(m[1]!), key: m[1]!, value: m[2]!, severity: 'high' });
+  }
+  return out;
+};
 
 const shellRc: Extractor = (text) => {
   const out: FileCred[] = [];

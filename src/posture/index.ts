@@ -37,6 +37,8 @@ export { redact, findTokens, Redactor } from './secrets.js';
 export { parseJsonc } from './jsonc.js';
 export { probeRuntime } from './runtime.js';
 
+const INSTRUCTION_FILES = ['CLAUDE.md', 'CLAUDE.local.md', 'AGENTS.md', 'GEMINI.md', '.windsurfrules', '.clinerules', '.github/copilot-instructions.md'];
+
 export interface AuditOptions {
   /** Repository to audit (default: cwd). */
   repo?: string;
@@ -57,22 +59,42 @@ export function runAudit(opts: AuditOptions = {}): AuditReport {
   const home = resolve(opts.home ?? process.env.HOME ?? '/root');
   const ctx = new AuditContext(repo, home);
 
-  scanClaude(ctx);
-  scanCodex(ctx);
-  scanCursor(ctx);
-  scanVscode(ctx);
-  scanGemini(ctx);
-  scanAider(ctx);
-  scanMcpFiles(ctx);
-  for (const f of ['CLAUDE.md', 'CLAUDE.local.md', 'AGENTS.md', 'GEMINI.md', '.windsurfrules', '.clinerules', '.github/copilot-instructions.md', join(home, '.claude', 'CLAUDE.md'), join(home, '.codex', 'AGENTS.md')]) scanInstructionFile(ctx, resolve(repo, f), 'Agent');
-  scanAirlockPolicies(ctx, opts.policy);
-  scanWorkflows(ctx);
-  scanRepoFiles(ctx);
-  scanHomeCredentials(ctx);
-  if (opts.env) scanEnvironment(ctx, opts.env);
+  // Each scanner is isolated: a bug tripped by a strange file costs that scanner, not the audit.
+  const safe = (name: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      ctx.warn(`${name}: skipped after an internal error (${ctx.redactor.scrub(String((err as Error)?.message ?? err)).slice(0, 200)})`);
+    }
+  };
+  safe('claude', () => scanClaude(ctx));
+  safe('codex', () => scanCodex(ctx));
+  safe('cursor', () => scanCursor(ctx));
+  safe('vscode', () => scanVscode(ctx));
+  safe('gemini', () => scanGemini(ctx));
+  safe('aider', () => scanAider(ctx));
+  safe('mcp', () => scanMcpFiles(ctx));
+  safe('instructions', () => {
+    for (const f of INSTRUCTION_FILES) scanInstructionFile(ctx, resolve(repo, f), 'Agent');
+    for (const f of ['.claude/CLAUDE.md', '.codex/AGENTS.md', '.gemini/GEMINI.md']) scanInstructionFile(ctx, join(home, f), 'Agent');
+  });
+  safe('airlock-policy', () => scanAirlockPolicies(ctx, opts.policy));
+  safe('ci', () => scanWorkflows(ctx));
+  safe('repo-files', () => scanRepoFiles(ctx));
+  safe('home-credentials', () => scanHomeCredentials(ctx));
+  if (opts.env) {
+    const env = opts.env;
+    safe('environment', () => scanEnvironment(ctx, env));
+  }
 
-  const runtime = opts.runtime === false ? unprobedRuntime() : probeRuntime(opts.runtime ?? {});
-  if (runtime.probed) runtimeFindings(ctx, runtime);
+  let runtime = unprobedRuntime();
+  if (opts.runtime !== false) {
+    const probeOpts = opts.runtime ?? {};
+    safe('runtime', () => {
+      runtime = probeRuntime(probeOpts);
+      runtimeFindings(ctx, runtime);
+    });
+  }
 
   const order = (s: Severity) => SEVERITIES.indexOf(s);
   const findings = ctx.findings.sort((a, b) => order(b.severity) - order(a.severity) || a.category.localeCompare(b.category) || (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));

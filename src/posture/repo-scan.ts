@@ -11,6 +11,7 @@ import type { AuditContext } from './context.js';
 import { walkFiles } from './fsread.js';
 import { findTokens, isSecretName, kindFromName, looksLikeSecretValue } from './secrets.js';
 import { airlockRunFix } from './agent-entry.js';
+import { checkCredentialFile, CREDENTIAL_FILE_NAMES } from './credentials.js';
 import type { Severity } from './types.js';
 
 interface FlagRule {
@@ -56,8 +57,14 @@ export function scanRepoFiles(ctx: AuditContext): void {
     const text = r.text;
     if (SCRIPT_NAME.test(name) || rel.startsWith('.github/')) scanFlags(ctx, file, text);
     if (isDotenv) scanDotenv(ctx, file, text, name);
+    else if (CREDENTIAL_FILE_NAMES.has(name)) scanCommittedCredentialFile(ctx, file, name);
     else scanCommittedTokens(ctx, file, text, SOURCE_EXT.test(name));
   }
+}
+
+function scanCommittedCredentialFile(ctx: AuditContext, file: string, name: string): void {
+  const n = checkCredentialFile(ctx, file, name, 'critical');
+  if (n === 0) scanCommittedTokens(ctx, file, ctx.read(file).ok ? (ctx.read(file) as { text: string }).text : '', false);
 }
 
 function scanFlags(ctx: AuditContext, file: string, text: string): void {
@@ -68,6 +75,7 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
       if (rule.agent && !rule.agent.test(line)) continue;
       if (/^\s*(#|\/\/)/.test(line) && !/\.ya?ml$/.test(file)) continue; // commented-out shell/JS
       const inCi = /\.github\/workflows\/|\.gitlab-ci\.yml$|Jenkinsfile$/.test(file);
+      const agentCmd = /\b(claude|codex|gemini|aider|cursor-agent|copilot|amp|opencode)\b/.exec(line)?.[1] ?? rule.agentCmd;
       ctx.add({
         id: 'script.agent-bypass-flag',
         severity: inCi && rule.severity === 'high' ? 'critical' : rule.severity,
@@ -75,7 +83,7 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
         title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}`,
         evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.scrub(line.trim()).slice(0, 200)}`,
         asi: ['ASI02', 'ASI05'],
-        fix: `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${rule.agentCmd} ...\`.\n${airlockRunFix(rule.agentCmd)}`,
+        fix: `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${agentCmd} ...\`.\n${airlockRunFix(agentCmd)}`,
         file,
         line: i + 1,
       });

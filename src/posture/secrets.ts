@@ -76,7 +76,9 @@ export function redact(value: string): string {
 
 /** Looks like a real secret value rather than a placeholder, reference or empty string. */
 export function looksLikeSecretValue(value: string): boolean {
-  const v = value.trim();
+  // `Bearer X`, `token X`: judge X.
+  const v = value.trim().replace(/^(bearer|basic|token|bot)\s+/i, '');
+  if (/\$\{[^}]*\}|\$\{\{|^\$[A-Za-z_]/.test(v)) return false; // contains a variable reference
   if (v.length < 8) return false;
   if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(v)) return false; // $VAR / ${VAR}
   if (/^\$\{\{.*\}\}$/.test(v)) return false; // ${{ secrets.X }}

@@ -29,7 +29,9 @@ const UNBOUNDED_SPEC = /^(\*|:\*|\*\*|\/\*\*|\/\/\*\*|~\/\*\*|\.\*|)$/;
 const CRED_PATH = /(\.ssh|\.aws|\.env|\.npmrc|\.netrc|\.git-credentials|\.docker|\.kube|\.config\/gh|credentials|secrets?)/i;
 
 function unbounded(r: Rule): boolean {
-  return r.spec === undefined || UNBOUNDED_SPEC.test(r.spec.trim());
+  if (r.spec === undefined || UNBOUNDED_SPEC.test(r.spec.trim())) return true;
+  // `Bash(*:*)`, `Bash( * )`: nothing but wildcards.
+  return r.tool === 'Bash' && /^[\s*:]+$/.test(r.spec);
 }
 
 export function scanClaude(ctx: AuditContext): void {
