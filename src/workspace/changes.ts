@@ -183,7 +183,7 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
       for (const name of names) {
         const r = rel ? `${rel}/${name}` : name;
         if (name === '.git') {
-          ignored.push({ path: r, reason: '.git internals are never applied' });
+          if (inUpper.has(name)) ignored.push({ path: r, reason: '.git internals are never applied' });
           continue;
         }
         const v = join(viewRoot, r);
@@ -212,7 +212,8 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
       for (const name of safeReaddir(rel ? join(copy, rel) : copy)) {
         const r = rel ? `${rel}/${name}` : name;
         if (name === '.git') {
-          ignored.push({ path: r, reason: '.git internals are never applied' });
+          // Changes inside an existing .git are not tracked in copy mode; a new one is reported.
+          if (kindAt(join(lower, r)) === 'absent') ignored.push({ path: r, reason: '.git internals are never applied' });
           continue;
         }
         seen.add(r);
