@@ -8,7 +8,9 @@
  *
  * The upstream servers run in a child process, the proxy in its worker thread (as in a session),
  * the client on the main thread. Runs alternate direct/proxy rounds; medians are reported.
- * Usage: node dist/bench/proxy.js [--bulk-mib N] [--requests N] [--rounds N]
+ * 3. With `--relay`: start-up cost of the in-sandbox relay on each installed backend — `/bin/true`
+ *    without a relay, behind the socat launcher, and behind the Node relay (medians of 5).
+ * Usage: node dist/bench/proxy.js [--bulk-mib N] [--requests N] [--rounds N] [--relay]
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -18,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileNetworkRule } from '../src/policy/compile.js';
-import { startProxy } from '../src/network/index.js';
+import { sandboxNetworkPlan, startProxy } from '../src/network/index.js';
+import { backendInstalled, getBackend, type LaunchSpec } from '../src/sandbox/index.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,6 +118,48 @@ async function smallRequests(n: number, via: { proxyPort?: number }, port: numbe
   return lat.slice(Math.min(50, Math.floor(n / 10))); // drop warm-up
 }
 
+/** Wall time of `/bin/true` in the sandbox with each relay variant (the relay must be listening first). */
+async function relayStartup(proxySocket: string, dir: string): Promise<void> {
+  process.env.AIRLOCK_HOME = join(dir, 'home');
+  console.log('');
+  console.log('relay start-up (median of 5, /bin/true as the agent)');
+  for (const b of ['gvisor', 'bwrap'] as const) {
+    if (!backendInstalled(b)) {
+      console.log(`  ${b}: not installed`);
+      continue;
+    }
+    const row: string[] = [];
+    for (const variant of ['none', 'socat', 'node'] as const) {
+      const times: number[] = [];
+      let failed = '';
+      for (let i = 0; i < 5 && !failed; i++) {
+        const plan = variant === 'none' ? undefined : sandboxNetworkPlan({ socketPath: proxySocket, port: 3128, relay: variant })!;
+        const ws = mkdtempSync(join(dir, 'ws-'));
+        const spec: LaunchSpec = {
+          sessionId: `benchrelay${process.pid}${b}${variant}${i}`,
+          runDir: join(dir, `run-${b}-${variant}-${i}`),
+          argv: ['/bin/true'],
+          workspace: { hostPath: ws, sandboxPath: ws },
+          cwd: ws,
+          env: { PATH: '/usr/bin:/bin', ...(plan?.env ?? {}) },
+          mounts: plan?.mounts ?? [],
+          deny: [],
+          prelude: plan?.prelude ?? [],
+          limits: {},
+          tty: false,
+        };
+        const t0 = performance.now();
+        const h = await getBackend(b).launch(spec);
+        const r = await h.wait();
+        times.push(performance.now() - t0);
+        if (r.exitCode !== 0) failed = `failed (exit ${r.exitCode})`;
+      }
+      row.push(`${variant} ${failed || `${median(times).toFixed(0)} ms`}`);
+    }
+    console.log(`  ${b.padEnd(7)} ${row.join('   ')}`);
+  }
+}
+
 async function main(): Promise<void> {
   const child = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [bulkPort, smallPort] = await new Promise<number[]>((r) => child.stdout.once('data', (d) => r(String(d).trim().split(' ').map(Number))));
@@ -163,6 +208,7 @@ async function main(): Promise<void> {
     console.log(`small GET p99 ms      ${f(median(p99d)).padStart(8)}      ${f(median(p99p)).padStart(8)}      +${f(addP99)} ms`);
     console.log(`requests/s            ${(1000 / (ld.reduce((a, b) => a + b, 0) / ld.length)).toFixed(0).padStart(8)}      ${(1000 / (lp.reduce((a, b) => a + b, 0) / lp.length)).toFixed(0).padStart(8)}`);
     console.log(`rounds: bulk direct ${bd.map((x) => x.toFixed(0)).join('/')} proxy ${bp.map((x) => x.toFixed(0)).join('/')} MiB/s; audit events ${events}`);
+    if (process.argv.includes('--relay')) await relayStartup(proxy.socketPath, dir);
   } finally {
     await proxy.close();
     child.kill();

@@ -33,12 +33,15 @@ export interface SandboxNetworkPlan {
   relay: 'socat' | 'node';
 }
 
-/** The fixed launcher. $1 = port, $2 = socket path inside, $3 = socat path, then `--` and the agent argv. */
-export const RELAY_LAUNCHER = `port=$1; sock=$2; socat=$3; sleep=$4; shift 4
+/**
+ * The fixed launcher. $1 = port, $2 = the port in upper-case hex as /proc/net/tcp prints it (no
+ * subshell needed: each fork costs tens of ms under gVisor), $3 = socket path inside, $4 = socat,
+ * $5 = sleep, then `--` and the agent argv.
+ */
+export const RELAY_LAUNCHER = `port=$1; hex=$2; sock=$3; socat=$4; sleep=$5; shift 5
 [ "$1" = -- ] && shift
 "$socat" -lp airlock-relay TCP4-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork,nodelay UNIX-CONNECT:"$sock" </dev/null &
 relay=$!
-hex=$(printf '%04X' "$port")
 n=0
 while :; do
   ok=
@@ -48,8 +51,8 @@ while :; do
   [ -n "$ok" ] && break
   if ! kill -0 "$relay" 2>/dev/null; then echo "airlock: the network relay could not start (port $port)" >&2; exit 125; fi
   n=$((n+1))
-  if [ "$n" -gt 1000 ]; then echo "airlock: the network relay did not start listening" >&2; exit 125; fi
-  "$sleep" 0.005
+  if [ "$n" -gt 2000 ]; then echo "airlock: the network relay did not start listening" >&2; exit 125; fi
+  if [ "$n" -gt 500 ]; then "$sleep" 0.01; fi
 done
 exec "$@"
 `;
@@ -103,7 +106,7 @@ export function sandboxNetworkPlan(opts: {
     const sh = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p));
     const sleep = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
     if (!socat || !sh || !sleep) throw new Error('network relay: socat, sh and sleep are needed on the host (apt-get install socat)');
-    const prelude = [program(sh, 'sh'), '-c', RELAY_LAUNCHER, 'airlock-relay', String(port), insideSock, program(socat, 'socat'), program(sleep, 'sleep'), '--'];
+    const prelude = [program(sh, 'sh'), '-c', RELAY_LAUNCHER, 'airlock-relay', String(port), port.toString(16).toUpperCase().padStart(4, '0'), insideSock, program(socat, 'socat'), program(sleep, 'sleep'), '--'];
     return { mounts, env, relay, prelude };
   }
   const node = program(opts.nodePath ?? process.execPath, 'node');
