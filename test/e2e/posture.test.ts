@@ -126,7 +126,7 @@ test('yolo-dev: every planted credential is detected and none appears in any out
   }
   const shown = JSON.stringify(rep);
   // Detected: each shaped planted value shows up as its redaction.
-  for (const name of ['GH_PAT', 'GH_FINE', 'GH_OAUTH', 'GH_OAUTH2', 'GH_PAT3', 'AWS_KEY_ID', 'AWS_TEMP_ID', 'OPENAI', 'OPENAI2', 'ANTHROPIC', 'SLACK', 'NPM', 'GITLAB', 'PYPI']) {
+  for (const name of ['GH_PAT', 'GH_FINE', 'GH_OAUTH', 'GH_OAUTH2', 'GH_PAT3', 'GH_PAT4', 'PASSWORD_NPMAUTH', 'PASSWORD_HF', 'PASSWORD_NETRC', 'KUBE_TOKEN', 'AWS_KEY_ID', 'AWS_TEMP_ID', 'OPENAI', 'OPENAI2', 'ANTHROPIC', 'SLACK', 'NPM', 'GITLAB', 'PYPI']) {
     assert.ok(shown.includes(redact(fx.values[name]!)), `detects ${name} (${redact(fx.values[name]!)})`);
   }
   for (const [name, value] of Object.entries(env)) {
@@ -156,7 +156,7 @@ test('yolo-dev: findings name the risky settings with severity, OWASP ASI id, ev
     'mcp.unpinned-package', 'mcp.docker-host-access', 'mcp.plain-http-remote', 'mcp.inline-credential', 'mcp.unpinned-image',
     'instructions.hidden-unicode', 'instructions.suspicious', 'script.agent-bypass-flag',
     'ci.untrusted-trigger-agent', 'ci.agent-step-secrets', 'ci.agent-write-permissions', 'ci.agent-action-unpinned',
-    'cred.home-file', 'cred.dotenv-secret', 'cred.committed-token', 'cred.env-token', 'config.malformed',
+    'cred.home-file', 'cred.dotenv-secret', 'cred.committed-token', 'cred.committed-credential-file', 'cred.env-token', 'config.malformed',
     'policy.privileged-commands', 'policy.wide-filesystem', 'policy.env-pass-secret', 'policy.broad-network', 'policy.exfil-host', 'policy.shared-kernel',
   ]) assert.ok(ids.has(id), `finding ${id}`);
   const by = (id: string) => rep.findings.filter((f) => f.id === id);
@@ -203,6 +203,8 @@ test('contained: a narrow setup has no high or critical findings and fails no --
     const rep = json(['--repo', fx.repo, '--home', fx.home, '--no-runtime-probe']);
     const bad = rep.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
     assert.deepEqual(bad.map((f) => `${f.id}: ${f.evidence}`), []);
+    assert.ok(!rep.findings.some((f) => f.id === 'mcp.inline-credential'), 'a ${VAR} reference is not an inline credential');
+    assert.ok(!rep.findings.some((f) => f.id === 'mcp.unpinned-package'), 'a pinned package is fine');
     const claudeHome = rep.agents.find((a) => a.agent === 'claude-code' && a.scope === 'home')!;
     assert.equal(claudeHome.categories.shell.access, 'scoped');
     assert.equal(claudeHome.categories.network.access, 'scoped');
