@@ -23,7 +23,7 @@ import { sandboxEnv } from '../src/sandbox/env.js';
 
 const N = Number(process.env.BENCH_N ?? 7);
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const AIRLOCK = join(REPO, 'bin', 'airlock');
+const AIRLOCK = process.env.AIRLOCK_BIN ?? join(REPO, 'bin', 'airlock');
 const root = mkdtempSync(join(tmpdir(), 'airlock-bench-startup-'));
 const ws = join(root, 'ws');
 mkdirSync(ws);

@@ -210,7 +210,9 @@ export function ociSeccompProfile(table: ArchTable = hostArch()): Record<string,
     syscalls: [
       { names, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
       ...newFlags.map((f) => ({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: f, valueTwo: f, op: 'SCMP_CMP_MASKED_EQ' }] })),
-      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+      // No clone3 rule: gVisor answers OCI errno rules with EPERM (not errnoRet), and glibc falls
+      // back to clone only on ENOSYS — with EPERM no thread could be created. gVisor's own clone3
+      // path is checked by its Sentry; namespaces created inside it stay inside it.
       { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 1, value: TIOCSTI, op: 'SCMP_CMP_EQ' }] },
       { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 1, value: TIOCLINUX, op: 'SCMP_CMP_EQ' }] },
     ],

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const AIRLOCK = join(REPO, 'bin', 'airlock');
+export const AIRLOCK = process.env.AIRLOCK_BIN ?? join(REPO, 'bin', 'airlock');
 export const PROBE_SRC = join(REPO, 'test', 'attacks', 'probe.py');
 
 export const CANARY_FILES = [
