@@ -22,6 +22,8 @@ export const auditCommand: Command = {
     '  --format F           text (default), json, markdown or sarif',
     '  --fail-on LEVEL      exit 1 when a finding is at LEVEL or above (low, medium, high, critical)',
     '  --no-runtime-probe   skip the runtime checks (container / gVisor / microVM, Docker socket, backends)',
+    '  --probe-backends     verify airlock\'s backends by starting a trivial sandbox (as `airlock doctor`)',
+    '                       instead of only looking for runsc/bwrap on PATH',
     '',
     'Secret values are never printed: they appear as a prefix and a length, e.g. ghp_…(40 chars).',
     'Exit: 0 ok, 1 --fail-on level reached, 2 usage error.',
@@ -38,6 +40,7 @@ export const auditCommand: Command = {
         format: { type: 'string' },
         'fail-on': { type: 'string' },
         'no-runtime-probe': { type: 'boolean' },
+        'probe-backends': { type: 'boolean' },
         // Hidden: probe a fake root (tests).
         root: { type: 'string' },
       },
@@ -51,7 +54,14 @@ export const auditCommand: Command = {
     const home = resolve(values.home ?? process.env.HOME ?? '/root');
     mustBeDir(repo, '--repo');
     mustBeDir(home, '--home');
+    // Opt-in: really start each backend (takes about a second; runs sandboxes, so not by default).
+    let verifiedBackends;
+    if (values['probe-backends'] && !values['no-runtime-probe']) {
+      const { detectBackends } = await import('../sandbox/detect.js');
+      verifiedBackends = (await detectBackends()).backends;
+    }
     const report = runAudit({
+      verifiedBackends,
       repo,
       home,
       policy: values.policy,

@@ -42,7 +42,7 @@ function runtimeLine(r: AuditReport): string[] {
     `  isolation: ${rt.isolation}${rt.sharedKernel ? ' (shared host kernel)' : ''} — ${rt.evidence.join('; ')}`,
     `  docker socket: ${rt.dockerSocket.reachable ? `REACHABLE ${[...rt.dockerSocket.paths, rt.dockerSocket.dockerHost ?? ''].filter(Boolean).join(', ')}` : 'not reachable'}`,
     `  running as root: ${rt.runningAsRoot ? 'yes' : 'no'}`,
-    `  airlock backends: gvisor ${b.gvisor.available ? `yes (${b.gvisor.path})` : 'no'}, bwrap ${b.bwrap.available ? `yes (${b.bwrap.path})` : 'no'}, microvm ${b.microvm.available ? 'yes' : 'no'} (${b.microvm.detail})`,
+    `  airlock backends${b.gvisor.verified ? ' (verified by starting a sandbox)' : ' (found on PATH; --probe-backends to verify)'}: gvisor ${b.gvisor.available ? `yes (${[b.gvisor.path, b.gvisor.version].filter(Boolean).join(' ')})` : 'no'}, bwrap ${b.bwrap.available ? `yes (${[b.bwrap.path, b.bwrap.version].filter(Boolean).join(' ')})` : 'no'}, microvm ${b.microvm.available ? 'yes' : 'no'} (${b.microvm.detail})`,
   ];
 }
 

@@ -52,6 +52,8 @@ export interface AuditOptions {
   runtime?: RuntimeProbeOptions | false;
   /** Fixed timestamp (tests). */
   now?: Date;
+  /** Results of really starting each backend (sandbox/detect.ts `detectBackends().backends`), for `--probe-backends`. */
+  verifiedBackends?: { name: string; available: boolean; version?: string; detail: string; path?: string }[];
 }
 
 export function runAudit(opts: AuditOptions = {}): AuditReport {
@@ -92,6 +94,10 @@ export function runAudit(opts: AuditOptions = {}): AuditReport {
     const probeOpts = opts.runtime ?? {};
     safe('runtime', () => {
       runtime = probeRuntime(probeOpts);
+      for (const b of opts.verifiedBackends ?? []) {
+        if (b.name !== 'gvisor' && b.name !== 'bwrap' && b.name !== 'microvm') continue;
+        Object.assign(runtime.backends[b.name], { available: b.available, verified: true, detail: b.detail, ...(b.version ? { version: b.version } : {}), ...(b.path ? { path: b.path } : {}) });
+      }
       runtimeFindings(ctx, runtime);
     });
   }

@@ -88,6 +88,15 @@ export interface AgentEntry {
   notes: string[];
 }
 
+export interface BackendStatus {
+  available: boolean;
+  path?: string;
+  /** True when a sandbox was actually started (`--probe-backends`). */
+  verified?: boolean;
+  version?: string;
+  detail?: string;
+}
+
 export type IsolationKind = 'gvisor' | 'microvm' | 'container' | 'none';
 
 export interface RuntimeReport {
@@ -100,10 +109,15 @@ export interface RuntimeReport {
   container: { detected: boolean; evidence: string[] };
   dockerSocket: { reachable: boolean; paths: string[]; dockerHost?: string };
   runningAsRoot: boolean;
+  /**
+   * airlock's isolation backends. By default a light check (binary on PATH, user namespaces,
+   * /dev/kvm); with `--probe-backends` the sandbox module's `detectBackends()` really starts one
+   * (`verified: true`, plus its version and one-line detail).
+   */
   backends: {
-    gvisor: { available: boolean; path?: string };
-    bwrap: { available: boolean; path?: string; userNamespaces: boolean };
-    microvm: { available: boolean; detail: string };
+    gvisor: BackendStatus;
+    bwrap: BackendStatus & { userNamespaces: boolean };
+    microvm: BackendStatus & { detail: string };
   };
   /** `--no-runtime-probe`: the runtime was not inspected. */
   probed: boolean;

@@ -88,3 +88,26 @@ test('CLI --root: a container with the Docker socket mounted is reported as shar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--probe-backends verifies the backends by starting them (sandbox/detect.ts) and says so', (t) => {
+  if (!which('runsc') && !which('bwrap')) return t.skip('neither runsc nor bwrap installed');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-posture-probe-'));
+  mkdirSync(join(dir, 'repo'));
+  mkdirSync(join(dir, 'home'));
+  try {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/airlock'), 'audit', '--repo', join(dir, 'repo'), '--home', join(dir, 'home'), '--probe-backends', '--format', 'json'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent-home-for-posture-tests' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(r.stdout) as AuditReport;
+    const b = rep.runtime.backends;
+    assert.equal(b.gvisor.verified, true);
+    assert.equal(b.bwrap.verified, true);
+    assert.ok(typeof b.gvisor.detail === 'string' && b.gvisor.detail.length > 0);
+    if (!b.gvisor.available && !b.bwrap.available) t.diagnostic('no backend could start a sandbox on this machine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
