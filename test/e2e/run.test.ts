@@ -83,6 +83,16 @@ for (const backend of BACKENDS) {
       for (const k of Object.keys(env)) assert.ok(/^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TERM|LANG|LC_\w+|TZ|AIRLOCK|AIRLOCK_SESSION|MY_SETTING|PWD|SHLVL|_|OLDPWD)$/.test(k), `unexpected variable ${k}`);
     });
 
+    test('threaded runtimes work inside (node, python threads, git)', { skip }, async () => {
+      const nodeJs = "const { Worker } = require('worker_threads'); new Worker('0', { eval: true }).on('exit', () => console.log('node-ok'))";
+      const py = "import threading; t = threading.Thread(target=print, args=('py-ok',)); t.start(); t.join()";
+      const r = await runAirlock(fx, backend, policy, ['sh', '-c', 'node -e "$1" && python3 -c "$2" && git status --short >/dev/null && echo git-ok', 'sh', nodeJs, py]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /node-ok/);
+      assert.match(r.stdout, /py-ok/);
+      assert.match(r.stdout, /git-ok/);
+    });
+
     test('an unknown backend is a usage error (exit 2), never a fallback', { skip }, async () => {
       const r = spawnAirlock(fx, ['run', '--policy', policy, '--backend', 'docker', '--', 'true']);
       r.child.stdin.end();
