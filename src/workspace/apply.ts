@@ -9,13 +9,14 @@
  * 2. Stage the new contents in a private directory inside the tree (same filesystem), with
  *    permission bits only (setuid/setgid/sticky dropped), verifying each content hash.
  * 3. Commit: unlink deletions, remove deleted directories (deepest first), create directories,
- *    chmod (via an O_NOFOLLOW descriptor), then rename(2) each staged file into place — every
- *    file is replaced atomically; a symlink at the destination is replaced, never followed.
+ *    then rename(2) each staged file into place — every file (a chmod too: it is written anew with
+ *    the new mode) is replaced atomically; a symlink or a hard link at the destination is replaced,
+ *    never written through, so no inode shared with something outside the tree is ever modified.
  * With `commit`, `git add` exactly the changed paths and `git commit --only` them with the trailer
  * `Airlock-Session: <id>`; then the audit module's `attachAttestation` is called when it exists.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, closeSync, lchownSync, readlinkSync, constants, copyFileSync, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
+import { chownSync, lchownSync, readlinkSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../util/errors.js';
 import { openChanges, publicChange, type FileChange, type StagedChange } from './changes.js';
@@ -134,7 +135,7 @@ export function applyChangeList(root: string, changes: StagedChange[], baseline:
   try {
     let n = 0;
     for (const c of changes) {
-      if (!(c.kind === 'create' || c.kind === 'write' || c.kind === 'rename') || c.type === 'dir') continue;
+      if (!(c.kind === 'create' || c.kind === 'write' || c.kind === 'rename' || c.kind === 'chmod') || c.type === 'dir') continue;
       const t = join(tmp, String(n++));
       if (c.type === 'symlink') symlinkSync(c.linkTarget ?? '', t);
       else {
@@ -187,16 +188,6 @@ export function applyChangeList(root: string, changes: StagedChange[], baseline:
       if (kindAt(p) !== 'dir') mkdirSync(p, { mode: (c.mode ?? 0o755) & 0o777 });
       if (asRoot) chownSync(p, rootSt.uid, rootSt.gid);
       done.push(`created ${c.path}/`);
-    }
-    for (const c of changes) {
-      if (c.kind !== 'chmod') continue;
-      const fd = openSync(abs(c.path), constants.O_RDONLY | constants.O_NOFOLLOW);
-      try {
-        fchmodSync(fd, (c.mode ?? 0o644) & 0o777);
-      } finally {
-        closeSync(fd);
-      }
-      done.push(`chmod ${c.path}`);
     }
     for (const [c, t] of staged) {
       const p = abs(c.path);

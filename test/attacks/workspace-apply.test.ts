@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyChangeList, sessionChanges } from '../../src/workspace/index.js';
 import { takeManifest } from '../../src/workspace/manifest.js';
@@ -72,6 +72,27 @@ test('a directory of the tree replaced by a symlink after the session cannot red
   assert.match(a.stderr, /^ {2}dir: changed in the tree since the session started$/m);
   assert.deepEqual(snapshot(out), outBefore, 'nothing written outside');
   assert.equal(existsSync(join(out, 'planted.txt')), false);
+});
+
+test('files of the tree hard-linked to outside files: apply replaces the links, never writes through them', async (t) => {
+  if (!hasGit()) return t.skip('git not installed');
+  const repo = makeRepo();
+  const out = makeOutside();
+  writeFileSync(join(out, 'shared-a.txt'), 'outside a\n', { mode: 0o644 });
+  writeFileSync(join(out, 'shared-b.txt'), 'outside b\n', { mode: 0o644 });
+  linkSync(join(out, 'shared-a.txt'), join(repo, 'hl-a.txt'));
+  linkSync(join(out, 'shared-b.txt'), join(repo, 'hl-b.txt'));
+  const outBefore = snapshot(out);
+  const s = await newSession(repo);
+  writeFileSync(join(s.ws.merged, 'hl-a.txt'), 'agent content\n');
+  chmodSync(join(s.ws.merged, 'hl-b.txt'), 0o777);
+  await endSession(s);
+  const a = airlock(['apply', s.id], home);
+  assert.equal(a.status, 0, a.stderr);
+  assert.deepEqual(snapshot(out), outBefore, 'outside files keep their content and mode');
+  assert.equal(readFileSync(join(repo, 'hl-a.txt'), 'utf8'), 'agent content\n');
+  assert.equal(lstatSync(join(repo, 'hl-b.txt')).mode & 0o777, 0o777);
+  assert.equal(lstatSync(join(repo, 'hl-b.txt')).nlink, 1, 'the link was replaced by a file of its own');
 });
 
 test('hostile change lists (.., absolute, .git, a file under a symlink it creates) are refused before any write', (t) => {
