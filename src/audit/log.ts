@@ -12,13 +12,14 @@
  *   in the final `session seal` event: `detail {head, seq, signature}` where `head`/`seq` name the
  *   event just before it and the signature covers `airlock-audit-head/v1\n<session>\n<seq>\n<head>`.
  *   A log whose last line is not a valid seal was truncated or its writer was killed.
- * - Writes are batched (`batchSize` events or `flushIntervalMs`) and each batch is one `write` +
- *   `fsync`. After kill -9 at most the last batch is lost, and a partly written last line is
- *   ignored by the verifier: the log verifies up to its last complete line.
+ * - Writes are batched (`batchSize` events or `flushIntervalMs`) and each batch is one `write`
+ *   followed by an `fsync` (in the thread pool, so the monitor socket keeps draining). After
+ *   kill -9 at most the unwritten batch (≤ flushIntervalMs of events) is lost, and a partly written
+ *   last line is ignored by the verifier: the log verifies up to its last complete line.
  * - `emit` never throws. If the log cannot be written the log fails closed: `failed` resolves
  *   with the error, `onError` is called once, and the session must stop.
  */
-import { closeSync, fsyncSync, openSync, writeSync, constants as fsc, existsSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync, writeSync, constants as fsc, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sign } from 'node:crypto';
 import type { AuditEvent, AuditSink, EventInput, EventKind } from './types.js';
@@ -99,6 +100,8 @@ export class AuditLog implements AuditSink {
   private seq = 0;
   private prev = GENESIS_PREV;
   private pending: string[] = [];
+  private dirty = false;
+  private syncing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private cpTimer: NodeJS.Timeout | undefined;
   private sinceCheckpoint = 0;
@@ -183,22 +186,50 @@ export class AuditLog implements AuditSink {
     this.sinceCheckpoint = 0;
   }
 
-  /** Writes and fsyncs everything pending. Synchronous. */
-  flush(): void {
+  /**
+   * Writes everything pending (one append `write`) and fsyncs. With `sync: false` (the batch timer
+   * and size triggers) the fsync runs in the thread pool, so the event loop keeps draining the
+   * monitor socket; the data is already in the kernel then, so a kill -9 of airlock loses nothing
+   * written — only a machine crash can lose the last batch. Explicit calls fsync synchronously.
+   */
+  flush(opts: { sync?: boolean } = {}): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0 || this.error) return;
-    const data = Buffer.from(this.pending.join(''));
-    this.pending = [];
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
-      fsyncSync(this.fd);
-    } catch (err) {
-      this.fail(err as Error);
+    if (this.error) return;
+    if (this.pending.length > 0) {
+      const data = Buffer.from(this.pending.join(''));
+      this.pending = [];
+      try {
+        let off = 0;
+        while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      this.dirty = true;
     }
+    if (!this.dirty) return;
+    if (opts.sync !== false) {
+      try {
+        fsyncSync(this.fd);
+        this.dirty = false;
+      } catch (err) {
+        this.fail(err as Error);
+      }
+      return;
+    }
+    if (this.syncing) return; // the running fsync's callback starts another one for what came since
+    this.syncing = new Promise<void>((resolve) => {
+      this.dirty = false;
+      fsync(this.fd, (err) => {
+        this.syncing = undefined;
+        if (err && !this.closed) this.fail(err);
+        else if (this.dirty && !this.closed) this.flush({ sync: false });
+        resolve();
+      });
+    });
   }
 
   /**
@@ -230,6 +261,7 @@ export class AuditLog implements AuditSink {
     const { seq, hash } = this.head();
     const signature = sign(null, headMessage(this.sessionId, seq, hash), this.key!.privateKey).toString('base64');
     this.append({ kind: 'session', action: 'seal', decision: 'info', subject: this.sessionId, detail: { seq, head: hash, signature } });
+    if (this.syncing) await this.syncing;
     this.closed = true;
     this.flush();
     try {
@@ -288,9 +320,9 @@ export class AuditLog implements AuditSink {
       this.prev = hash;
       this.sinceCheckpoint++;
       this.tally(event);
-      if (this.pending.length >= this.opts.batchSize) this.flush();
+      if (this.pending.length >= this.opts.batchSize) this.flush({ sync: false });
       else if (!this.timer && !this.closed) {
-        this.timer = setTimeout(() => this.flush(), this.opts.flushIntervalMs);
+        this.timer = setTimeout(() => this.flush({ sync: false }), this.opts.flushIntervalMs);
         this.timer.unref();
       }
       if (this.sinceCheckpoint >= this.opts.checkpointEvery && input.kind !== 'session') this.checkpoint();

@@ -12,13 +12,23 @@ export class ProtoError extends Error {}
 export type Fields = Map<number, WireValue[]>;
 
 export function readVarint(buf: Buffer, pos: number): [bigint, number] {
-  let result = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
+  // fast path: up to 7 bytes (49 bits) in plain numbers; BigInt only for longer varints
+  let lo = 0;
+  let mul = 1;
+  for (let i = 0; i < 7; i++) {
+    if (pos >= buf.length) throw new ProtoError('truncated varint');
+    const b = buf[pos++]!;
+    lo += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) return [BigInt(lo), pos];
+    mul *= 128;
+  }
+  let result = BigInt(lo);
+  let shift = 49n;
+  for (let i = 7; i < 10; i++) {
     if (pos >= buf.length) throw new ProtoError('truncated varint');
     const b = buf[pos++]!;
     result |= BigInt(b & 0x7f) << shift;
-    if ((b & 0x80) === 0) return [result, pos];
+    if ((b & 0x80) === 0) return [BigInt.asUintN(64, result), pos];
     shift += 7n;
   }
   throw new ProtoError('varint longer than 10 bytes');

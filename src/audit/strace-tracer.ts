@@ -3,7 +3,7 @@
  * front of bwrap, following every fork (`-f`), stopping only at exec and fork calls thanks to
  * `--seccomp-bpf` (the kernel filters, so untraced syscalls run at full speed).
  *
- *   strace -f --seccomp-bpf --pidns-translation -e trace=execve,execveat,fork,vfork,clone,clone3 -e signal=none
+ *   strace -f --seccomp-bpf -e trace=execve,execveat,fork,vfork,clone,clone3 -e signal=none
  *          -q -s 4096 -o <runDir>/strace.fifo -- bwrap ...
  *
  * strace writes to a FIFO we read; lines are parsed as they come: successful `execve` →
@@ -89,7 +89,7 @@ export async function bwrapTracer(opts: BwrapTracerOptions): Promise<BwrapTracer
   });
 
   return {
-    argvPrefix: [strace, '-f', '--seccomp-bpf', '--pidns-translation', '-e', 'trace=execve,execveat,fork,vfork,clone,clone3', '-e', 'signal=none', '-q', '-s', '4096', '-o', fifoPath, '--'],
+    argvPrefix: [strace, '-f', '--seccomp-bpf', '-e', 'trace=execve,execveat,fork,vfork,clone,clone3', '-e', 'signal=none', '-q', '-s', '4096', '-o', fifoPath, '--'],
     fifoPath,
     failed,
     stats: parser.stats,
@@ -128,6 +128,10 @@ export class StraceParser {
   private unfinished = new Map<number, string>();
   /** pids inside a fork/clone that has not returned yet (vfork returns after the child's exec). */
   private forking = new Set<number>();
+  /** Parents whose fork returned and whose child has not shown up yet, oldest first. */
+  private unclaimed: number[] = [];
+  /** Parents whose child showed up while their fork had not returned yet. */
+  private claimedEarly = new Set<number>();
 
   constructor(private readonly audit: AuditSink) {}
 
@@ -138,10 +142,18 @@ export class StraceParser {
     const pid = Number(m[1]);
     let rest = m[2]!;
     if (this.rootPid === undefined) this.rootPid = pid;
-    if (!this.procs.has(pid) && pid !== this.rootPid && this.forking.size === 1) {
-      // a new process whose parent's fork has not returned yet: that parent is the only forking one
-      const parentPid = [...this.forking][0]!;
-      const parent = this.procs.get(parentPid);
+    if (!this.procs.has(pid) && pid !== this.rootPid) {
+      // A new process. strace reports fork results as pids of the sandbox's PID namespace
+      // (translating them with --pidns-translation costs ~20x), so the parent is inferred: the only
+      // process whose fork is still in flight (vfork, or a child that ran first), else the oldest
+      // fork that returned without its child showing up. Exact for sequential shells and make-like
+      // trees; best effort under heavy concurrency (gVisor's monitor is exact).
+      let parentPid: number | undefined;
+      if (this.forking.size === 1) {
+        parentPid = [...this.forking][0]!;
+        this.claimedEarly.add(parentPid);
+      } else if (this.unclaimed.length) parentPid = this.unclaimed.shift();
+      const parent = parentPid !== undefined ? this.procs.get(parentPid) : undefined;
       this.procs.set(pid, { ppid: parentPid, agent: parent?.agent });
     }
     if (rest.endsWith('<unfinished ...>')) {
@@ -168,12 +180,11 @@ export class StraceParser {
     }
     const call = /^(execve|execveat|clone3?|v?fork)\((.*)\)\s+=\s+(-?\d+|\?)(?:\s+(\w+))?(?:\s+\/\* (\d+) in strace's PID NS \*\/)?/.exec(rest);
     if (!call) return;
-    const [, name, args, result, errname, hostPid] = call;
+    const [, name, args, result, errname] = call;
     if (name!.startsWith('clone') || name!.endsWith('fork')) {
-      const child = Number(hostPid ?? result);
-      if (child > 0 && !this.procs.get(child)?.binary) {
-        const parent = this.procs.get(pid);
-        this.procs.set(child, { ppid: pid, agent: parent?.agent });
+      if (Number(result) > 0 && !/CLONE_THREAD/.test(args!)) {
+        if (this.claimedEarly.has(pid)) this.claimedEarly.delete(pid);
+        else this.unclaimed.push(pid);
       }
       return;
     }
