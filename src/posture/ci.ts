@@ -91,7 +91,7 @@ function auditWorkflow(ctx: AuditContext, file: string, text: string, wf: Record
       const hasGithubToken = stepSecrets.has('GITHUB_TOKEN') || AGENT_ACTION.test(uses);
       const writes = jp === 'default' ? ['(no permissions block: the repository default, often write)'] : jp;
       const line = lineOf(text, uses || run.split('\n')[0]!.slice(0, 40));
-      const agentLabel = uses ? uses.split('@')[0]! : run.trim().split('\n')[0]!.slice(0, 80);
+      const agentLabel = uses ? uses.split('@')[0]! : ctx.redactor.quote(run.trim().split('\n')[0]!).slice(0, 100);
 
       if (untrusted.length && (stepSecrets.size || (writes.length && hasGithubToken))) {
         ctx.add({

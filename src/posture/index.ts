@@ -66,7 +66,7 @@ export function runAudit(opts: AuditOptions = {}): AuditReport {
     try {
       fn();
     } catch (err) {
-      ctx.warn(`${name}: skipped after an internal error (${ctx.redactor.scrub(String((err as Error)?.message ?? err)).slice(0, 200)})`);
+      ctx.warn(`${name}: skipped after an internal error (${ctx.redactor.quote(String((err as Error)?.message ?? err)).slice(0, 200)})`);
     }
   };
   safe('claude', () => scanClaude(ctx));

@@ -66,7 +66,7 @@ export function auditMcpServers(ctx: AuditContext, servers: unknown, file: strin
     }
 
     const cmdline = [command, ...args].filter(Boolean).join(' ');
-    const shown = ctx.redactor.scrub(cmdline || url || '(no command)');
+    const shown = ctx.redactor.quote(cmdline || url || '(no command)');
     out.push({ name, command: shown });
 
     if (command) analyseLaunch(ctx, name, command, args, file, line);
@@ -124,8 +124,8 @@ function analyseLaunch(ctx: AuditContext, name: string, command: string, args: s
           id: 'mcp.unpinned-package',
           severity: autoYes ? 'medium' : 'low',
           category: 'mcp',
-          title: `MCP server "${name}" runs an unpinned package (${ctx.redactor.scrub(pkg)}) fetched at every start`,
-          evidence: `${ctx.display(file)}: ${ctx.redactor.scrub([command, ...args].join(' '))}`,
+          title: `MCP server "${name}" runs an unpinned package (${ctx.redactor.quote(pkg)}) fetched at every start`,
+          evidence: `${ctx.display(file)}: ${ctx.redactor.quote([command, ...args].join(' '))}`,
           asi: ['ASI04'],
           fix: `Pin an exact version (e.g. ${pkg.startsWith('@') || !pkg.includes('@') ? `${pkg}@1.2.3` : pkg}) or install it once and run the installed binary; a compromised or typo-squatted release otherwise runs with the agent's full rights on the next start.`,
           file,
@@ -156,7 +156,7 @@ function analyseLaunch(ctx: AuditContext, name: string, command: string, args: s
         severity: sev,
         category: 'mcp',
         title: `MCP server "${name}" runs a container with ${privileged ? 'host privileges' : 'host directories mounted'}`,
-        evidence: `${ctx.display(file)}: ${ctx.redactor.scrub([command, ...args].join(' '))}`,
+        evidence: `${ctx.display(file)}: ${ctx.redactor.quote([command, ...args].join(' '))}`,
         asi: ['ASI04', 'ASI05'],
         fix: 'Mount only the directory the server needs, read-only (`-v "$PWD:/work:ro"`), never /, $HOME, ~/.ssh or the Docker socket; drop --privileged/--network host; pin the image by digest (image@sha256:...).',
         file,
@@ -170,7 +170,7 @@ function analyseLaunch(ctx: AuditContext, name: string, command: string, args: s
         severity: 'low',
         category: 'mcp',
         title: `MCP server "${name}" runs an image not pinned by digest (${image})`,
-        evidence: `${ctx.display(file)}: ${ctx.redactor.scrub([command, ...args].join(' '))}`,
+        evidence: `${ctx.display(file)}: ${ctx.redactor.quote([command, ...args].join(' '))}`,
         asi: ['ASI04'],
         fix: `Pin the image by digest: ${image.split(':')[0]}@sha256:<digest>.`,
         file,
@@ -184,7 +184,7 @@ function analyseLaunch(ctx: AuditContext, name: string, command: string, args: s
       severity: 'high',
       category: 'mcp',
       title: `MCP server "${name}" starts by piping a download into a shell`,
-      evidence: `${ctx.display(file)}: ${ctx.redactor.scrub([command, ...args].join(' '))}`,
+      evidence: `${ctx.display(file)}: ${ctx.redactor.quote([command, ...args].join(' '))}`,
       asi: ['ASI04', 'ASI05'],
       fix: 'Install the server from a pinned, verified release and run the installed binary.',
       file,

@@ -81,7 +81,7 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
         severity: inCi && rule.severity === 'high' ? 'critical' : rule.severity,
         category: inCi ? 'ci' : 'agent-config',
         title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}`,
-        evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.scrub(line.trim()).slice(0, 200)}`,
+        evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.quote(line.trim()).slice(0, 200)}`,
         asi: ['ASI02', 'ASI05'],
         fix: `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${agentCmd} ...\`.\n${airlockRunFix(agentCmd)}`,
         file,

@@ -74,6 +74,13 @@ export function redact(value: string): string {
   return `${prefix}…(${v.length} chars)`;
 }
 
+/** 16+ characters mixing upper, lower and digits, not a path, URL or dotted name. */
+export function looksRandom(w: string): boolean {
+  if (w.length < 16 || w.startsWith('/') || w.startsWith('-') || w.startsWith('~') || /\.[a-z]{2,4}$/.test(w)) return false;
+  if (w.split('/').length > 2) return false;
+  return /[A-Z]/.test(w) && /[a-z]/.test(w) && /[0-9]/.test(w);
+}
+
 /** Looks like a real secret value rather than a placeholder, reference or empty string. */
 export function looksLikeSecretValue(value: string): boolean {
   // `Bearer X`, `token X`: judge X.
@@ -126,7 +133,9 @@ export function injectHostFor(kind: string, name: string): { host: string; heade
   return undefined;
 }
 
-const CONTEXT_SECRET = /(\b(?:bearer|basic)\s+|(?:token|password|passwd|pwd|secret|api[_-]?key|apikey|_auth|authtoken)["']?\s*[:=]\s*["']?)([A-Za-z0-9+/_.~=-]{8,})(?![…A-Za-z0-9+/_.~=-])/gi;
+const CONTEXT_SECRET = /(\b(?:bearer|basic)\s+|[\w.-]*(?:token|password|passwd|pwd|secret|api[_-]?key|apikey|auth|credential)[\w.-]*["']?\s*[:=]\s*["']?|--?[\w-]*(?:token|password|passwd|secret|api[_-]?key|apikey|auth)[\w-]*\s+["']?)([A-Za-z0-9+/_.~=-]{8,})(?![…A-Za-z0-9+/_.~=-])/gi;
+/** `NPM_TOKEN`, `ANTHROPIC_API_KEY`: a variable name, not a value. */
+const ENV_NAME = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]+$/;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]{4,})@/gi;
 
 /**
@@ -159,9 +168,18 @@ export class Redactor {
     }
     for (const t of findTokens(out)) out = out.split(t.value).join(redact(t.value));
     // Values of no known shape, recognisable by their context: `Bearer X`, `token=X`, `user:X@host`.
-    out = out.replace(CONTEXT_SECRET, (_m, pre: string, v: string) => `${pre}${redact(v)}`);
+    out = out.replace(CONTEXT_SECRET, (m, pre: string, v: string) => (ENV_NAME.test(v) ? m : `${pre}${redact(v)}`));
     out = out.replace(URL_PASSWORD, (_m, pre: string, v: string) => `${pre}${redact(v)}@`);
     return out;
+  }
+
+  /**
+   * For quoting raw config text (a command line, a script line): `scrub`, plus every word that
+   * looks randomly generated (16+ characters mixing upper case, lower case and digits) is redacted
+   * too, since a secret of no known shape may sit there without a telling keyword.
+   */
+  quote(text: string): string {
+    return this.scrub(text).replace(/[A-Za-z0-9_+/=.~-]{16,}/g, (w) => (looksRandom(w) ? redact(w) : w));
   }
 
   scrubDeep<T>(value: T): T {

@@ -45,7 +45,7 @@ export function scanAider(ctx: AuditContext): void {
       const on = flag === 'auto-lint' ? v[flag] !== false : v[flag] === true;
       const cmds = asStringArray(v[cmdKey]);
       if (on && cmds.length) {
-        notes.push(`${flag}: runs \`${ctx.redactor.scrub(cmds.join('; '))}\` after every edit`);
+        notes.push(`${flag}: runs \`${ctx.redactor.quote(cmds.join('; '))}\` after every edit`);
         for (const c of cmds) {
           const b = c.trim().split(/\s+/)[0];
           if (b && /^[A-Za-z0-9_.-]+$/.test(b)) ctx.hints.commands.add(b);

@@ -93,7 +93,7 @@ function scanScope(ctx: AuditContext, scope: 'repo' | 'home', files: string[], c
     }
     hooks(ctx, s.hooks, file, parsed.text, scope);
     envBlock(ctx, s.env, file, parsed.text, 'Claude Code settings env');
-    if (typeof s.apiKeyHelper === 'string') notes.push(`apiKeyHelper runs \`${ctx.redactor.scrub(s.apiKeyHelper)}\` to obtain the API key`);
+    if (typeof s.apiKeyHelper === 'string') notes.push(`apiKeyHelper runs \`${ctx.redactor.quote(s.apiKeyHelper)}\` to obtain the API key`);
     if (isRecord(s.mcpServers)) mcp.push(...auditMcpServers(ctx, s.mcpServers, file, parsed.text, 'mcpServers'));
   }
 
@@ -261,7 +261,7 @@ function hooks(ctx: AuditContext, h: unknown, file: string, text: string, scope:
       if (!isRecord(m)) continue;
       for (const hk of Array.isArray(m.hooks) ? m.hooks : []) {
         if (!isRecord(hk) || typeof hk.command !== 'string') continue;
-        const cmd = ctx.redactor.scrub(hk.command);
+        const cmd = ctx.redactor.quote(hk.command);
         const remote = /curl|wget|https?:\/\//.test(hk.command);
         ctx.add({
           id: 'claude.hook-command',

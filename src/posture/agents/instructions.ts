@@ -38,7 +38,7 @@ export function scanInstructionFile(ctx: AuditContext, file: string, agentName: 
         severity: 'medium',
         category: 'agent-config',
         title: `${agentName} instruction file tells the agent to run remote code, override instructions or skip approvals`,
-        evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.scrub(l.trim()).slice(0, 200)}`,
+        evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.quote(l.trim()).slice(0, 200)}`,
         asi: ['ASI01'],
         fix: 'Remove the instruction; agents follow instruction files as trusted input. Keep install steps in reviewed scripts, and keep approval modes out of shared instructions.',
         file,

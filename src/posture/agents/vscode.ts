@@ -130,7 +130,7 @@ function scanScope(ctx: AuditContext, scope: 'repo' | 'home', dir: string): void
           severity: autoTasks ? 'high' : 'medium',
           category: 'agent-config',
           title: `VS Code task "${label}" runs automatically when the folder is opened${autoTasks ? ' (automatic tasks allowed without prompt)' : ''}`,
-          evidence: `${ctx.display(tasksFile)}: runOptions.runOn = "folderOpen": ${ctx.redactor.scrub(cmd).slice(0, 160)}`,
+          evidence: `${ctx.display(tasksFile)}: runOptions.runOn = "folderOpen": ${ctx.redactor.quote(cmd).slice(0, 160)}`,
           asi: ['ASI05'],
           fix: 'Remove runOn: "folderOpen" (or keep task.allowAutomaticTasks "off"); an agent that can write .vscode/tasks.json otherwise gets code execution the next time anyone opens the folder. Under airlock, .vscode/ changes show up in `airlock diff` before they reach the tree.',
           file: tasksFile,
