@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPolicyFile } from '../policy/index.js';
-import { selectBackend } from '../sandbox/index.js';
+import { resolveBackend } from '../sandbox/index.js';
 import { defaultPolicy } from '../sandbox/default-policy.js';
 import { runSession } from '../session/run-session.js';
 import { usageError } from '../util/errors.js';
@@ -47,7 +47,7 @@ could not start (nothing ran); 2 for usage and policy errors.`,
       process.stderr.write('airlock: no ./airlock.yaml: using the built-in default policy (workspace = current directory, no network, no secrets, baseline commands)\n');
     }
     const unsafe = values['unsafe-no-sandbox'] === true;
-    const backend = selectBackend(values.backend, policy.runtime.isolation, unsafe);
+    const backend = await resolveBackend(values.backend, policy.runtime.isolation, unsafe);
     if (unsafe) process.stderr.write('airlock: WARNING: --unsafe-no-sandbox: the command runs directly on this host with no isolation\n');
     const workspace = values.workspace ? resolve(values.workspace) : policy.filesystem.workspace ?? process.cwd();
     const r = await runSession({

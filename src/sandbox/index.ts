@@ -52,6 +52,20 @@ export function selectBackend(requested: string | undefined, isolation: string, 
   return getBackend(want);
 }
 
+/**
+ * As `selectBackend`, but `auto` is decided by `detectBackends()` (doctor's probe: it really starts
+ * a trivial sandbox with each backend), so "strongest" means strongest *working*, not installed.
+ */
+export async function resolveBackend(requested: string | undefined, isolation: string, unsafeNoSandbox = false): Promise<Backend> {
+  if (!unsafeNoSandbox && (requested ?? isolation) === 'auto') {
+    const { detectBackends } = await import('./detect.js');
+    const report = await detectBackends();
+    if (!report.strongest) throw new AirlockError('backend-unavailable', 'runtime.isolation: auto, but no isolation backend works on this host', 'run `airlock doctor` to see why; install gVisor (runsc) or bubblewrap', 2);
+    return getBackend(report.strongest);
+  }
+  return selectBackend(requested, isolation, unsafeNoSandbox);
+}
+
 export function getBackend(name: BackendName): Backend {
   if (name === 'gvisor') return gvisorBackend;
   if (name === 'bwrap') return bwrapBackend;
