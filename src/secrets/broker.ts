@@ -401,6 +401,8 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
       return;
     }
     const refuse = (reason: string, sni: string) => emit({ kind: 'secret', action: 'refuse', decision: 'deny', subject: where, detail: { host: where, reason, sni: sni.slice(0, 255) } });
+    // Small request/response exchanges over a terminated tunnel: no Nagle delay on the client side.
+    (client as Duplex & { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     const sock = new TLSSocket(client, {
       isServer: true,
       secureContext: leafCtx,

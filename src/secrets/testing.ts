@@ -12,7 +12,7 @@
 import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { connect as netConnect, isIP, type AddressInfo, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, createSecureContext } from 'node:tls';
 import type { Interceptor, RequestView } from '../network/interceptor.js';
 import type { SessionCA } from './x509.js';
 
@@ -100,7 +100,9 @@ const HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-auth
  * to the loopback port that plays it (unknown names are refused with 403).
  */
 export async function startMiniProxy(opts: { interceptor?: Interceptor; trust: string[]; resolve: (host: string, port: number) => number | undefined }): Promise<MiniProxy> {
-  const agent = new HttpsAgent({ keepAlive: true, ca: opts.trust });
+  // One secure context built once: passing `ca` to the agent would re-join the whole CA list into
+  // the pool key on every request (https.Agent#getName) and rebuild a context per connection.
+  const agent = new HttpsAgent({ keepAlive: true, secureContext: createSecureContext({ ca: opts.trust }) });
   const deny = (res: import('node:http').ServerResponse, status: number, reason: string) => {
     if (res.headersSent) return res.destroy();
     res.writeHead(status, { 'X-Airlock-Deny': reason, 'Content-Type': 'text/plain' }).end(`airlock: ${reason}\n`);
