@@ -16,7 +16,6 @@ const AUTO_APPROVE = /"(chat\.tools\.(global\.)?autoApprove|chat\.tools\.termina
 export function agentRules(v: FileView, report: Report): void {
   const p = v.lower;
   if (v.isVendored) return;
-  const addedText = v.added.map((l) => l.text).join('\n');
 
   if (/(^|\/)\.vscode\/tasks\.json$/.test(p)) {
     const runOn = v.added.find((l) => /"runOn"\s*:\s*"folderOpen"/.test(l.text));
@@ -48,6 +47,7 @@ export function agentRules(v: FileView, report: Report): void {
   }
 
   if (MCP_FILE.test(p)) {
+    const addedText = v.added.map((l) => l.text).join('\n');
     const servers = v.added.filter((l) => /"(command|url|serverUrl|httpUrl)"\s*:/.test(l.text) || /^\s*(command|url)\s*[:=]/.test(l.text));
     for (const l of servers) {
       const risky = /curl|wget|bash|\bsh\b|powershell|cmd(\.exe)?\b|python\s+-c|node\s+-e|base64|https?:\/\/(?!localhost|127\.0\.0\.1)/i.test(l.text) || /npx|uvx|bunx|pnpm dlx|docker/.test(l.text) && /"-y"|--yes|@latest|git\+|https?:/.test(addedText);

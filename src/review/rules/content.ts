@@ -13,9 +13,8 @@ import { entropy, lineContext, lower, raise, type FileView, type LineContext } f
 import { GENERIC_ASSIGNMENT, SECRET_PATTERNS, isPlaceholderSecret, isReferenceValue } from '../secret-patterns.js';
 import type { HunkLine, Severity } from '../types.js';
 import { mk, type Report } from './common.js';
+import { HIDDEN_BIT, LiteralScanner } from '../scan.js';
 
-const PREFILTER =
-  /curl|wget|iwr|invoke-|base64|atob|b64|eval|exec|Function|fromCharCode|\\x[0-9a-f]{2}|_0x|rm\s|rmtree|rmSync|Remove-Item|del\s|mkfs|dd\s|DROP|TRUNCATE|DELETE|push|chmod|setcap|NOPASSWD|ignore|disregard|instruction|assistant|\bAI\b|\bLLM|agent|model|prompt|system|tell|without|AKIA|ASIA|gh[pousr]_|github_pat|xox|PRIVATE KEY|sk-|sk_live|npm_|AIza|glpat|hf_|pypi-|secret|token|passw|key|auth|hooks\.|webhook|nslookup|dig\s|dns|printenv|env|environ|\/dev\/tcp|\bnc\b|ncat|\.ssh|\.aws|terminate|destroy|delete|dangerously|yolo|trust-all|allow-all|:\/\/\d|webhook\.site|requestbin|pipedream|oast|interact\.sh|ngrok|transfer\.sh|pastebin|telegram|@/i;
 const HIDDEN = /[\u200B-\u200D\u2060\uFEFF\u202A-\u202E\u2066-\u2069]|\uDB40[\uDC00-\uDC7F]/;
 const HIDDEN_ALL = /[\u200B-\u200D\u2060\uFEFF\u202A-\u202E\u2066-\u2069]|\uDB40[\uDC00-\uDC7F]/g;
 
@@ -51,7 +50,7 @@ const DECODE_EXEC = [
 const SEND_SECRETS = /(\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b|\.request\s*\(|\.post\s*\()[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
 const PIPE_SEND = /\b(env|printenv|set|cat\s+\S*(\.ssh\/\S+|\.aws\/credentials|\.npmrc|\.git-credentials|\.env\b|\.netrc))\b[^\n|]*\|\s*(curl|wget|nc|ncat|netcat|socat|base64[^\n|]*\|\s*(curl|wget|nc))\b/i;
 const REVERSE_SHELL = /\/dev\/tcp\/[\w.-]+\/\d+|\bnc(at)?\s+(-\w+\s+)*-e\s+\/bin\/(ba)?sh|\bsocket\.socket\([^\n]*\bsubprocess\b|pty\.spawn\(\s*['"]\/bin\/(ba)?sh|\bmkfifo\b[^\n]*\bnc\b/i;
-const EXFIL_HOSTS = /\b(webhook\.site|requestbin\.(com|net)|[\w-]+\.pipedream\.net|[\w-]+\.burpcollaborator\.net|[\w-]+\.oast\.(fun|me|pro|live|site|online)|[\w-]+\.interact\.sh|[\w-]+\.ngrok(-free)?\.(io|app|dev)|transfer\.sh|pastebin\.com\/(raw|api)|hastebin\.com|0x0\.st|termbin\.com|api\.telegram\.org\/bot|discord(app)?\.com\/api\/webhooks|[\w-]+\.trycloudflare\.com|[\w-]+\.requestcatcher\.com|canarytokens\.com|dnslog\.cn|[\w-]+\.ceye\.io)\b/i;
+const EXFIL_HOSTS = /(webhook\.site|requestbin\.(com|net)|pipedream\.net|burpcollaborator\.net|\.oast\.(fun|me|pro|live|site|online)|interact\.sh|ngrok(-free)?\.(io|app|dev)|transfer\.sh|pastebin\.com\/(raw|api)|hastebin\.com|0x0\.st|termbin\.com|api\.telegram\.org\/bot|discord(app)?\.com\/api\/webhooks|trycloudflare\.com|requestcatcher\.com|canarytokens\.com|dnslog\.cn|ceye\.io)/i;
 const DNS_EXFIL = /\b(nslookup|dig|host|ping|drill|resolve-dnsname)\s+[^\n]*(\$\(|`|\$\{?\w+\}?\.[a-z0-9-]+\.[a-z]{2,})|dns\.(resolve\w*|lookup)\s*\(\s*[^)]*(\+|\$\{|`|\.join|toString\(['"](hex|base64))|gethostbyname\s*\([^)]*(\+|%|format|f["'])/i;
 const RAW_IP_URL = /\b(https?|tcp|udp):\/\/(?!(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|0\.0\.0\.0|169\.254\.))\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/;
 const AI_CLI_ABUSE = /--dangerously-skip-permissions|--dangerously-bypass-approvals|--yolo\b|--trust-all-tools|--allow-all-tools|--approval-mode[= ]yolo|--full-auto\b|permission-mode[= ]bypassPermissions/i;
@@ -67,24 +66,74 @@ const HISTORY_REWRITE = /\bgit\s+(filter-branch|filter-repo)\b|\bgit\s+update-re
 const CHMOD_WORLD = /\bchmod\s+(-[a-zA-Z]+\s+)*(0?777|0?666|a\+rwx|ugo\+rwx|o\+w|a\+w)\b|\b(os\.chmod|fs\.chmod(Sync)?|chmodSync|os\.Chmod)\s*\([^\n]*\b0o?777\b/;
 const CHMOD_SETUID = /\bchmod\s+(-[a-zA-Z]+\s+)*([ugoa]*\+[rwxX]*s[rwxX]*|0?[2467][0-7]{3})\b|\bsetcap\s+|\bNOPASSWD\s*:|\bchown\s+root[^\n]*&&[^\n]*chmod\s+[ugoa]*\+s|S_ISUID|0o?4755\b/;
 
+/*
+ * Per-category keyword prefilters on the lower-cased line, found in one pass by a LiteralScanner.
+ * Each category's keywords are necessary conditions of its detailed patterns, so most lines cost
+ * one scan and nothing else.
+ */
+const INJ = 1;
+const SEC = 2;
+const GEN = 4;
+const EXF = 8;
+const DES = 16;
+const PER = 32;
+const CRED = 64;
+const SEND = 128;
+const URL = 256;
+const AT = 512;
+const KEYWORDS: Record<number, string[]> = {
+  [INJ]: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'you are', 'as the', 'as an', 'as a ', 'agent', 'assistant', 'note to', 'note for', 'attention', 'important', 'instruction', 'message to', 'message for', 'reminder', 'im_start', 'im_end', '<|system', 'inst]', '<<sys', '<</sys', '<system', '</system', '<instruction', 'system prompt', 'do not', "don't", 'never', 'without', 'near-factory', 'near factory'],
+  [SEC]: ['akia', 'asia', 'abia', 'acca', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat', 'xox', 'hooks.slack', 'private key', 'sk-', 'sk_live', 'rk_live', 'npm_', ':_auth', ':_pass', 'aiza', 'glpat', 'hf_', 'pypi-', 'discord', 'aws_secret', 'awssecret', 'aws_access'],
+  [GEN]: ['secret', 'token', 'passw', 'api_key', 'api-key', 'apikey', 'access_key', 'access-key', 'accesskey', 'private_key', 'private-key', 'privatekey', 'auth'],
+  [EXF]: ['curl', 'wget', 'iwr', 'invoke-', 'iex', 'base64', 'atob', 'b64', 'buffer.from', 'unescape', 'decodeuri', 'fromcharcode', 'zlib', 'codecs', 'fromhex', 'marshal', 'powershell', 'pwsh', 'compile', 'require(', 'module.constructor', '/dev/tcp', 'nc ', 'ncat', 'netcat', 'socat', 'socket', 'pty.', 'mkfifo', 'fetch', 'axios', 'requests.', 'urllib', 'urlopen', 'xmlhttprequest', 'sendbeacon', '.request', '.post', 'nslookup', 'dig ', 'host ', 'ping ', 'drill ', 'resolve-dnsname', 'dns.', 'gethostbyname', 'dangerously', 'yolo', 'trust-all', 'allow-all', 'full-auto', 'approval-mode', 'bypasspermissions', 'webhook', 'requestbin', 'pipedream', 'burpcollaborator', 'oast.', 'interact.sh', 'ngrok', 'transfer.sh', 'pastebin', 'hastebin', '0x0.st', 'termbin', 'telegram', 'trycloudflare', 'requestcatcher', 'canarytokens', 'dnslog', 'ceye', 'env |', 'env|', 'printenv', 'eval', 'exec', 'function(', 'function (', '://1', '://2', '://3', '://4', '://5', '://6', '://7', '://8', '://9'],
+  [DES]: ['rm ', 'rm\t', 'rmtree', 'rmsync', 'rmdir', 'rimraf', 'remove', 'rm_rf', 'removeall', 'del /', 'format c', 'mkfs', 'dd if', 'find ', ':()', 'aws ', 'gcloud', 'az group', 'kubectl', 'terraform', 'gh repo', 'doctl', 'drop ', 'truncate', 'delete from', 'git '],
+  [PER]: ['chmod', 'setcap', 'nopasswd', 'chown', 's_isuid', '4755'],
+  [CRED]: ['.ssh/', '.aws/', '.npmrc', '.git-credentials', '.docker/', '.kube/', 'gh/hosts', 'wallet.dat', 'login data', 'local state', 'keychain', '.netrc', '.pypirc', ".env'", '.env"', 'process.env)', 'process.env )', 'environ', 'printenv', 'gh auth token', 'metadata.google', '169.254.169.254'],
+  [URL]: ['://'],
+  [AT]: ['@'],
+  [SEND]: ['fetch', 'axios', '.request', 'request.post', 'requests.', 'urlopen', 'xmlhttprequest', 'websocket', 'dns.resolve', 'net.connect', 'socket.connect', 'curl ', 'wget ', 'user/repos', 'gh repo create', 'octokit', 'sendbeacon', 'smtplib'],
+};
+const SCANNER = new LiteralScanner(Object.entries(KEYWORDS).flatMap(([m, toks]) => toks.map((t) => [t, Number(m)] as [string, number])));
+const LONG_LITERAL = /["'`][^"'`\s]{16,}["'`]/;
+
 export function contentRules(v: FileView, report: Report): void {
   if (v.isVendored || v.diff.status === 'deleted' || v.diff.binary) return;
   const minified = /\.min\.(js|css)$|(^|\/)(dist|build|out)\//.test(v.lower);
+  const harvest = !v.isDoc && !v.isTest;
+  let reads: HunkLine | undefined;
+  let sends: HunkLine | undefined;
+  let downloads = false;
   for (let i = 0; i < v.added.length; i++) {
     const l = v.added[i]!;
     const t = l.text;
-    if (HIDDEN.test(t)) hiddenUnicode(v, l, report);
+    if (t.length < 4) continue;
     if (t.length > 1000) obfuscation(v, l, report);
-    if (!PREFILTER.test(t)) continue;
+    const m = SCANNER.scan(t);
+    if (m === 0) continue;
+    if ((m & HIDDEN_BIT) !== 0 && HIDDEN.test(t)) hiddenUnicode(v, l, report);
+    const urlCred = (m & URL) !== 0 && (m & AT) !== 0;
+    const inj = (m & INJ) !== 0;
+    const sec = (m & SEC) !== 0 || urlCred || ((m & GEN) !== 0 && LONG_LITERAL.test(t));
+    const exf = (m & EXF) !== 0;
+    const des = (m & DES) !== 0;
+    const per = (m & PER) !== 0;
+    if (harvest) {
+      if (!reads && (m & CRED) !== 0 && CRED_READ.test(t)) reads = l;
+      if (!sends && (m & SEND) !== 0 && CRED_SEND.test(t)) sends = l;
+    }
+    if (!(inj || sec || exf || des || per)) continue;
+    if (exf && /curl|wget/i.test(t)) downloads = true;
     const ctx = lineContext(v, i);
-    injection(v, l, ctx, report);
-    secrets(v, l, ctx, report);
-    exfiltration(v, l, ctx, report, minified);
-    destructive(v, l, ctx, report);
-    permissions(v, l, ctx, report);
+    if (inj) injection(v, l, ctx, report);
+    if (sec) secrets(v, l, ctx, report);
+    if (exf) exfiltration(v, l, ctx, report, minified);
+    if (des) destructive(v, l, ctx, report);
+    if (per) permissions(v, l, ctx, report);
   }
-  credentialHarvest(v, report);
-  downloadThenRun(v, report);
+  if (reads && sends) {
+    report(mk(v, 'credential-harvest', 'exfiltration', 'critical', reads, '', `the same change reads credential stores or the whole environment (line ${reads.line}) and sends data over the network (line ${sends.line}): the shape of credential-stealing malware (nx 2025, ua-parser-js 2021)`, 'remove the credential access; code should never read other tools\' credential files'));
+  }
+  if (downloads) downloadThenRun(v, report);
 }
 
 /** `curl URL -o X` on one line and `chmod +x X` / `./X` on a later one. */
@@ -307,17 +356,5 @@ function permissions(v: FileView, l: HunkLine, ctx: LineContext, report: Report)
 }
 
 /** A file that both reads credential stores and sends data out is a harvester, even across lines. */
-function credentialHarvest(v: FileView, report: Report): void {
-  if (v.isDoc || v.isTest || v.added.length === 0) return;
-  let reads: HunkLine | undefined;
-  let sends: HunkLine | undefined;
-  for (const l of v.added) {
-    const t = l.text;
-    if (!reads && /(\.ssh\/(id_|known_hosts|config)|\.aws\/credentials|\.npmrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts|wallet\.dat|Login Data|Local State|keychain|\.netrc|\.pypirc|\.env['"]|JSON\.stringify\(\s*process\.env\s*\)|Object\.(keys|entries)\(\s*process\.env\s*\)|dict\(\s*os\.environ\s*\)|os\.environ\.copy\(\)|os\.environ\.items\(\)|\bprintenv\b|\bgh auth token\b|metadata\.google\.internal|169\.254\.169\.254)/.test(t)) reads = l;
-    if (!sends && /\b(fetch|axios\.(post|put)|https?\.request|request\.post|requests\.(post|put)|urllib\.request\.urlopen|urlopen|XMLHttpRequest|WebSocket|dns\.resolve|net\.connect|socket\.connect|curl\s|wget\s|api\.github\.com\/user\/repos|gh repo create|octokit|sendBeacon|smtplib)\b/.test(t)) sends = l;
-    if (reads && sends) break;
-  }
-  if (reads && sends) {
-    report(mk(v, 'credential-harvest', 'exfiltration', 'critical', reads, '', `the same change reads credential stores or the whole environment (line ${reads.line}) and sends data over the network (line ${sends.line}): the shape of credential-stealing malware (nx 2025, ua-parser-js 2021)`, 'remove the credential access; code should never read other tools\' credential files'));
-  }
-}
+const CRED_READ = /(\.ssh\/(id_|known_hosts|config)|\.aws\/credentials|\.npmrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts|wallet\.dat|Login Data|Local State|keychain|\.netrc|\.pypirc|\.env['"]|JSON\.stringify\(\s*process\.env\s*\)|Object\.(keys|entries)\(\s*process\.env\s*\)|dict\(\s*os\.environ\s*\)|os\.environ\.copy\(\)|os\.environ\.items\(\)|\bprintenv\b|\bgh auth token\b|metadata\.google\.internal|169\.254\.169\.254)/;
+const CRED_SEND = /\b(fetch|axios\.(post|put)|https?\.request|request\.post|requests\.(post|put)|urllib\.request\.urlopen|urlopen|XMLHttpRequest|WebSocket|dns\.resolve|net\.connect|socket\.connect|curl\s|wget\s|api\.github\.com\/user\/repos|gh repo create|octokit|sendBeacon|smtplib)\b|\.request\s*\(/;
