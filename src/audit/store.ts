@@ -129,7 +129,7 @@ export function indexSession(id: string, db: DB = openIndex()): number {
       id,
       created_at: (meta.createdAt as string | undefined) ?? start?.time ?? null,
       ended_at: (meta.endedAt as string | undefined) ?? end?.time ?? null,
-      status: (meta.status as string | undefined) ?? (end ? String(end.detail.status ?? 'ended') : 'running'),
+      status: sessionStatus(meta.status as string | undefined, end ? String(end.detail.status ?? 'ended') : undefined),
       backend: (meta.backend as string | undefined) ?? (start?.detail.backend as string | undefined) ?? null,
       policy_digest: (meta.policyDigest as string | undefined) ?? (start?.detail.policyDigest as string | undefined) ?? null,
       workspace: (meta.workspace as string | undefined) ?? null,
@@ -158,11 +158,41 @@ export function ensureIndexed(id: string, db: DB = openIndex()): void {
   if (!row || (st?.size ?? null) !== row.log_size || (st?.mtimeMs ?? null) !== row.log_mtime_ms) indexSession(id, db);
 }
 
+/**
+ * The status to show: what the workspace did afterwards (applied/discarded) wins, then the log's
+ * own `session end`, then the metadata (a log without an end: still running, or killed).
+ */
+function sessionStatus(metaStatus: string | undefined, endStatus: string | undefined): string {
+  if (metaStatus === 'applied' || metaStatus === 'discarded') return metaStatus;
+  return endStatus ?? metaStatus ?? 'running';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function listIndexedSessions(db: DB = openIndex()): SessionRow[] {
   const ids = listSessionIds();
   for (const id of ids) ensureIndexed(id, db);
   const known = new Set(ids);
-  return (db.prepare('SELECT * FROM sessions ORDER BY id').all() as SessionRow[]).filter((r) => known.has(r.id));
+  const rows = (db.prepare('SELECT * FROM sessions ORDER BY id').all() as SessionRow[]).filter((r) => known.has(r.id));
+  for (const r of rows) {
+    // session.json changes (apply, discard) do not touch the log: read the status fresh
+    try {
+      const m = readSessionMeta(r.id);
+      r.status = sessionStatus(m.status, r.sealed ? (r.status ?? undefined) : undefined);
+      if (r.status === 'running' && typeof m.pid === 'number' && !alive(m.pid)) r.status = 'interrupted';
+      if (r.exit_code === null && typeof m.exitCode === 'number') r.exit_code = m.exitCode;
+    } catch {
+      /* keep the indexed status */
+    }
+  }
+  return rows;
 }
 
 export function sessionRow(id: string, db: DB = openIndex()): SessionRow | undefined {
