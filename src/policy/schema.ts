@@ -62,9 +62,9 @@ const networkRule = z.union([
   z
     .object({
       host: hostPattern,
-      ports: z.array(z.number().int().min(1).max(65535)).min(1).optional().describe('Allowed ports; default 443 and 80 (or the port in `host`).'),
-      methods: z.array(httpMethod).min(1).optional().describe('Allowed HTTP methods; default all. Enforced for plain HTTP and TLS-terminated hosts.'),
-      paths: z.array(pathGlob).min(1).optional().describe('Allowed URL path globs; default all. Enforced for plain HTTP and TLS-terminated hosts.'),
+      ports: z.array(z.number().int().min(1).max(65535)).min(1).optional().describe('Ports the rule covers; default 443 and 80 (or the port in `host`).'),
+      methods: z.array(httpMethod).min(1).optional().describe('HTTP methods the rule covers; default all. Enforced for plain HTTP and TLS-terminated hosts.'),
+      paths: z.array(pathGlob).min(1).optional().describe('URL path globs the rule covers; default all. Enforced for plain HTTP and TLS-terminated hosts.'),
     })
     .strict()
     .describe('A host with optional port, method and path restrictions.'),
