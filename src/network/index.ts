@@ -47,7 +47,7 @@ export interface StartProxyOptions {
   interceptor?: Interceptor;
   /** Build the interceptor inside the worker: `import(url)[exportName](options)`. */
   interceptorModule?: { url: string; exportName: string; options?: unknown };
-  /** Extra CA (PEM text) trusted for upstream TLS; default: read `policy.network.upstreamCA`. */
+  /** Extra CA trusted for upstream TLS (PEM text or a file path); default: `policy.network.upstreamCA`. */
   upstreamCA?: string;
   /** Name resolution (tests); forces inline mode. Default: dns.lookup, all addresses. */
   resolver?: Resolver;
@@ -138,6 +138,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   if (Buffer.byteLength(socketPath) > 107) throw startError(socketPath, 'unix socket path longer than 107 bytes', 'use a shorter AIRLOCK_HOME');
   if (existsSync(socketPath)) throw startError(socketPath, lstatSync(socketPath).isSocket() ? 'a socket already exists there (another proxy?)' : 'the path exists');
   let upstreamCA = opts.upstreamCA;
+  if (upstreamCA !== undefined && !upstreamCA.includes('-----BEGIN')) {
+    try {
+      upstreamCA = readFileSync(upstreamCA, 'utf8');
+    } catch (err) {
+      throw startError(socketPath, `cannot read upstreamCA ${opts.upstreamCA}: ${(err as Error).message}`);
+    }
+  }
   const caFile = (opts.policy.network as Policy['network']).upstreamCA;
   if (upstreamCA === undefined && caFile) {
     try {
@@ -160,7 +167,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   if (thread === 'worker' && (opts.interceptor || opts.resolver)) throw startError(socketPath, 'an interceptor or resolver object cannot run in the worker thread', 'pass interceptorModule, or thread: "inline"');
 
   if (thread === 'inline') {
-    const core = new ProxyCore({ network, emit, interceptor: opts.interceptor, upstreamCA, resolver: opts.resolver, maxHeaderSize: opts.maxHeaderSize });
+    const serverError = (err: Error) => {
+      try {
+        opts.audit.emit({ kind: 'session', action: 'error', decision: 'info', subject: 'network-proxy', detail: { error: `egress proxy listener error: ${err.message}` } });
+      } catch {
+        /* ignore */
+      }
+    };
+    const core = new ProxyCore({ network, emit, interceptor: opts.interceptor, upstreamCA, resolver: opts.resolver, maxHeaderSize: opts.maxHeaderSize, onServerError: serverError });
     let tcpPort: number | undefined;
     try {
       await core.listenUnix(socketPath);

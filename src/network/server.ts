@@ -34,6 +34,8 @@ export interface ProxyCoreOptions {
   maxHeaderSize?: number;
   /** How long a client may take to send its first bytes through a tunnel before we stop peeking. */
   peekTimeoutMs?: number;
+  /** A listening-socket error after start (recorded as a session error by the caller). */
+  onServerError?: (err: Error) => void;
 }
 
 /** Everything recorded for one attempt; becomes the event's `detail`. */
@@ -85,6 +87,10 @@ export class ProxyCore {
       this.record({ ...this.blank('request', req), decision: 'deny', reason: 'upgrade over plain HTTP is not supported', status: 403 });
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    // After listen() succeeded, a server error (e.g. EMFILE on accept) must not crash airlock.
+    this.server.on('error', (err: Error) => {
+      if (this.server.listening) opts.onServerError?.(err);
+    });
   }
 
   /** Listens on a unix socket path (mode 0600 unless given). */
@@ -147,7 +153,7 @@ export class ProxyCore {
 
   /** Emits one `network` event per attempt. Never throws. */
   private record(a: Attempt): void {
-    const hostPort = a.host ? `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` : '(unparsed)';
+    const hostPort = a.host ? `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` : '(malformed request)';
     const detail: Record<string, unknown> = {
       host: a.host || null,
       port: a.port || null,

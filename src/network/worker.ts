@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const core = new ProxyCore({
     network: init.network,
     emit: (event: EventInput) => port.postMessage({ type: 'event', event }),
+    onServerError: (err: Error) =>
+      port.postMessage({ type: 'event', event: { kind: 'session', action: 'error', decision: 'info', subject: 'network-proxy', detail: { error: `egress proxy listener error: ${err.message}` } } }),
     interceptor,
     upstreamCA: init.upstreamCA,
     maxHeaderSize: init.maxHeaderSize,
