@@ -208,7 +208,7 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
     const left = Math.max(0, e.expiresAt - Date.now());
     const renewable = e.spec.renew && (e.spec.mint !== undefined || (e.spec.source !== undefined && e.spec.source.kind !== 'env'));
     if (renewable) {
-      const renewAt = Math.max(0, Math.min(left - Math.min(left * 0.1, 5_000), left));
+      const renewAt = Math.max(0, left - Math.min(left * 0.25, 60_000)); // renew in the last quarter (≤ 1 min before expiry)
       const t = setTimeout(() => void renew(e), renewAt);
       t.unref();
       e.timers.push(t);

@@ -223,14 +223,15 @@ describe('secrets end to end: expiry and upstream verification', () => {
     test(`after ttl the placeholder is refused with a clear reason (${kind})`, async () => {
       const w = await makeWorld();
       const sink = new Sink();
-      const policy = policyFor(w).secrets.length ? loadPolicyText(`${policyForText(w)}    ttl: 400ms\n`, join(w.dir, 'airlock.yaml')) : policyFor(w);
+      const policy = loadPolicyText(`${policyForText(w)}    ttl: 1500ms\n`, join(w.dir, 'airlock.yaml'));
+      const t0 = Date.now();
       const broker = await startSecretBroker({ policy, sessionId: 'e2e-ttl', audit: sink, env: { AIRLOCK_E2E_TOKEN: REAL } });
       const proxy = await startWith(kind, w, broker, policy, sink);
       try {
         const ca = [broker.caCertPem];
         const ok = await httpsViaProxy({ proxyPort: proxy.port, host: 'api.test', port: w.api.port, ca, headers: { Authorization: `Bearer ${broker.env.API_TOKEN}` } });
         assert.equal(ok.status, 200);
-        await sleep(500);
+        await sleep(Math.max(0, 1700 - (Date.now() - t0)));
         const before = w.api.received.length;
         const r = await httpsViaProxy({ proxyPort: proxy.port, host: 'api.test', port: w.api.port, ca, headers: { Authorization: `Bearer ${broker.env.API_TOKEN}` } });
         assert.equal(r.status, 403);
