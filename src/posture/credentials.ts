@@ -99,6 +99,8 @@ function check(ctx: AuditContext, file: string, extract: Extractor, quietIfNone 
     ctx.malformed(file, 'Credential file', 'could not be parsed; treated as holding credentials');
     creds = [{ kind: 'unknown', key: '(file)', description: `${r.text.length} bytes`, severity: 'medium' }];
   }
+  // Templates and references (`${NPM_TOKEN}`, `{{token}}`) are not credentials.
+  creds = creds.filter((c) => c.value === undefined || looksLikeSecretValue(c.value) || shapeOf(c.value) !== undefined);
   if (!creds.length) {
     if (!quietIfNone && r.text.trim()) ctx.warn(`${ctx.display(file)}: present, no credential recognised`);
     return 0;

@@ -57,10 +57,22 @@ export function scanRepoFiles(ctx: AuditContext): void {
     const text = r.text;
     if (SCRIPT_NAME.test(name) || rel.startsWith('.github/')) scanFlags(ctx, file, text);
     if (isDotenv) scanDotenv(ctx, file, text, name);
-    else if (CREDENTIAL_FILE_NAMES.has(name)) scanCommittedCredentialFile(ctx, file, name);
-    else scanCommittedTokens(ctx, file, text, SOURCE_EXT.test(name));
+    else if (credentialFileKind(rel)) scanCommittedCredentialFile(ctx, file, credentialFileKind(rel)!);
+    else scanCommittedTokens(ctx, file, text, SOURCE_EXT.test(name), TEST_PATH.test(rel));
   }
 }
+
+/** `.npmrc`, `.aws/credentials`, `gh/hosts.yml`...: which credential file format a repo path is, if any. */
+function credentialFileKind(rel: string): string | undefined {
+  const name = basename(rel);
+  if (CREDENTIAL_FILE_NAMES.has(name) && name.startsWith('.')) return name;
+  if (/(^|\/)\.aws\/credentials$/.test(rel)) return 'credentials';
+  if (/(^|\/)gh\/hosts\.yml$/.test(rel)) return 'hosts.yml';
+  return undefined;
+}
+
+/** Test code and fixtures: tokens there are usually fakes, reported lower. */
+const TEST_PATH = /(^|\/)(tests?|__tests__|spec|fixtures?|testdata|examples?)\/|\.(test|spec)\.[a-z]+$/;
 
 function scanCommittedCredentialFile(ctx: AuditContext, file: string, name: string): void {
   const n = checkCredentialFile(ctx, file, name, 'critical');
@@ -75,12 +87,13 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
       if (rule.agent && !rule.agent.test(line)) continue;
       if (/^\s*(#|\/\/)/.test(line) && !/\.ya?ml$/.test(file)) continue; // commented-out shell/JS
       const inCi = /\.github\/workflows\/|\.gitlab-ci\.yml$|Jenkinsfile$/.test(file);
+      const testCode = TEST_PATH.test(relative(ctx.repo, file));
       const agentCmd = /\b(claude|codex|gemini|aider|cursor-agent|copilot|amp|opencode)\b/.exec(line)?.[1] ?? rule.agentCmd;
       ctx.add({
         id: 'script.agent-bypass-flag',
-        severity: inCi && rule.severity === 'high' ? 'critical' : rule.severity,
+        severity: testCode ? 'low' : inCi && rule.severity === 'high' ? 'critical' : rule.severity,
         category: inCi ? 'ci' : 'agent-config',
-        title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}`,
+        title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}${testCode ? ' (in test code or fixtures)' : ''}`,
         evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.quote(line.trim()).slice(0, 200)}`,
         asi: ['ASI02', 'ASI05'],
         fix: `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${agentCmd} ...\`.\n${airlockRunFix(agentCmd)}`,
@@ -92,18 +105,19 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
   });
 }
 
-function scanCommittedTokens(ctx: AuditContext, file: string, text: string, source: boolean): void {
+function scanCommittedTokens(ctx: AuditContext, file: string, text: string, source: boolean, testCode = false): void {
   for (const t of findTokens(text)) {
     if (source && /EXAMPLE/.test(t.value)) continue;
+    const severity = testCode ? 'medium' : 'critical';
     const line = text.slice(0, t.index).split('\n').length;
     if (t.shape.kind === 'private-key' && /ENCRYPTED/.test(t.value)) continue;
     const red = ctx.redactor.redact(t.value);
-    ctx.credential({ source: 'repo-file', kind: t.shape.kind, location: `${file}:${line}`, redacted: red, longLived: t.shape.longLived, severity: 'critical' });
+    ctx.credential({ source: 'repo-file', kind: t.shape.kind, location: `${file}:${line}`, redacted: red, longLived: t.shape.longLived, severity });
     ctx.add({
       id: 'cred.committed-token',
-      severity: 'critical',
+      severity,
       category: 'credential',
-      title: `A ${t.shape.kind} is written in a repository file`,
+      title: `A ${t.shape.kind} is written in a repository file${testCode ? ' (test code: confirm it is a fake)' : ''}`,
       evidence: `${ctx.display(file)}:${line}: ${red}`,
       asi: ['ASI03'],
       fix: 'Revoke and rotate the credential now (it is readable by every agent and every clone, and in git history); remove it from the file and history; load it from a secret store or the environment, brokered by airlock `secrets:` so the agent sees only a placeholder.',

@@ -92,6 +92,7 @@ export function looksLikeSecretValue(value: string): boolean {
   if (/^\$\{(env|input):/.test(v)) return false; // VS Code ${env:X}, ${input:x}
   if (/^(<[^>]*>|x{4,}|\*{4,}|changeme|your[-_].*|placeholder.*|example.*|REPLACE.*|TODO.*)$/i.test(v)) return false;
   if (/^airlock_ph_/.test(v)) return false; // airlock placeholder
+  if (/^(\{\{.*\}\}|@@[A-Za-z0-9_]+@@|%[A-Za-z_]+%|\$\([^)]*\))$/.test(v)) return false; // templates: {{x}}, @@X@@, %X%, $(cmd)
   if (/^(true|false|null|none|yes|no)$/i.test(v)) return false;
   return true;
 }
