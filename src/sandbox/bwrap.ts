@@ -106,7 +106,10 @@ export const bwrapBackend: Backend = {
       argv = ['/bin/sh', '-c', CGROUP_LAUNCHER, 'airlock-launcher', ...cg.procsFiles, '--', ...argv];
     }
     writeOwner({ sessionId: spec.sessionId, cgroups: cg?.procsFiles.map((f) => dirname(f)) ?? [], mounts: noexecDir ? [noexecDir] : [] });
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    // detached: bwrap gets its own process group, so a terminal's ^C reaches airlock only (which
+    // forwards it to the agent) instead of killing bwrap; the agent never reads the terminal as a
+    // background job because --new-session detaches it from the controlling terminal.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, detached: true });
     const fd3 = child.stdio[3] as NodeJS.WritableStream | null;
     fd3?.on('error', () => undefined);
     fd3?.end(filter);

@@ -148,7 +148,10 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
       // airlock's own stderr too (e.g. under a parent that uses socketpairs for stdio, as Node
       // does). Sockets are therefore relayed through pipes; files and terminals are passed as is.
       const relay = [0, 1, 2].map((fd) => isSocket(fd));
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: relay.map((r, fd) => (r ? 'pipe' : fd)) as ('pipe' | number)[], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      // Without a TTY, runsc gets its own process group (signals reach it only through airlock's
+      // forwarding); with one it must stay in the foreground group to own the terminal, which it
+      // puts in raw mode so that ^C travels as a byte to the sandbox's own terminal.
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: relay.map((r, fd) => (r ? 'pipe' : fd)) as ('pipe' | number)[], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, detached: !spec.tty });
       if (relay[0] && child.stdin) {
         process.stdin.pipe(child.stdin);
         child.stdin.on('error', () => undefined);
