@@ -29,7 +29,6 @@ export const octets = (b: Buffer): Buffer => tlv(0x04, b);
 export const nul = (): Buffer => tlv(0x05, Buffer.alloc(0));
 export const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
 export const ia5 = (s: string): Buffer => {
-  // eslint-disable-next-line no-control-regex
   if (!/^[\x00-\x7f]*$/.test(s)) throw new Error(`IA5String must be ASCII: ${JSON.stringify(s)}`);
   return tlv(0x16, Buffer.from(s, 'ascii'));
 };

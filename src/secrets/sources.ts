@@ -53,7 +53,6 @@ export async function readSecretSource(secret: string, source: SecretSource, opt
 export function validateValue(secret: string, source: SecretSource, raw: string, multiline = false): string {
   const v = raw.trim();
   if (!v) throw fail(secret, source, 'the value is empty', 'make the source produce the secret');
-  // eslint-disable-next-line no-control-regex
   if ((multiline ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/ : /[\x00-\x1f\x7f]/).test(v)) throw fail(secret, source, 'the value contains control characters or line breaks', 'a secret must be a single line');
   if (/airlock_ph_/.test(v)) throw fail(secret, source, 'the value is itself an airlock placeholder', 'run airlock on the host, not inside a session');
   return v;

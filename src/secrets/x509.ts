@@ -136,7 +136,9 @@ export function ipBytes(ip: string): Buffer {
 
 /** Creates a session CA. `lifetimeMs` bounds every certificate it issues (default 7 days). */
 export function createSessionCA(label: string, lifetimeMs = DEFAULT_LIFETIME_MS): SessionCA {
-  let { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }) as { privateKey: KeyObject | undefined; publicKey: KeyObject };
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicKey = pair.publicKey;
+  let privateKey: KeyObject | undefined = pair.privateKey; // dropped by destroy()
   const now = Date.now();
   const notBefore = new Date(now - BACKDATE_MS);
   const notAfter = new Date(now + lifetimeMs);
