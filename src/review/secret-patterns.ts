@@ -31,6 +31,14 @@ export const SECRET_PATTERNS: SecretPattern[] = [
   { id: 'huggingface-token', name: 'Hugging Face token', re: /\b(hf_[A-Za-z]{34,})\b/g, group: 1 },
   { id: 'pypi-token', name: 'PyPI token', re: /\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})/g, group: 1 },
   { id: 'discord-webhook', name: 'Discord webhook', re: /(https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d+\/[A-Za-z0-9_-]{20,})/g, group: 1 },
+  { id: 'sendgrid-key', name: 'SendGrid API key', re: /\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})\b/g, group: 1 },
+  { id: 'azure-storage-key', name: 'Azure storage account key', re: /AccountKey=([A-Za-z0-9+/]{86}==)/g, group: 1 },
+  { id: 'digitalocean-token', name: 'DigitalOcean token', re: /\b(do[por]_v1_[a-f0-9]{64})\b/g, group: 1 },
+  { id: 'shopify-token', name: 'Shopify token', re: /\b(shp(at|ss|ca|pa)_[a-fA-F0-9]{32})\b/g, group: 1 },
+  { id: 'vault-token', name: 'HashiCorp Vault token', re: /\b(hvs\.[A-Za-z0-9_-]{24,})\b/g, group: 1 },
+  { id: 'mailgun-key', name: 'Mailgun API key', re: /\b(key-[0-9a-f]{32})\b/g, group: 1 },
+  { id: 'telegram-bot-token', name: 'Telegram bot token', re: /\b(\d{8,10}:AA[A-Za-z0-9_-]{33})\b/g, group: 1 },
+  { id: 'square-token', name: 'Square token', re: /\b(sq0(atp|csp)-[A-Za-z0-9_-]{22,43})\b/g, group: 1 },
   { id: 'url-credentials', name: 'credentials in a URL', re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"'$]+:([^\s:/@"'${}<>]{8,})@[A-Za-z0-9.-]+/g, group: 1 },
 ];
 

@@ -9,7 +9,7 @@
 import { isAgentInstructionPath, type FileView } from '../context.js';
 import { mk, type Report } from './common.js';
 
-const MCP_FILE = /(^|\/)(\.mcp\.json|mcp\.json|mcp_config\.json|mcp_settings\.json|claude_desktop_config\.json|\.cursor\/mcp\.json|\.vscode\/mcp\.json|\.roo\/mcp\.json|\.amazonq\/mcp\.json|\.gemini\/settings\.json|\.kiro\/settings\/mcp\.json)$/;
+const MCP_FILE = /(^|\/)(\.mcp\.json|mcp\.json|mcp_config\.json|mcp_settings\.json|cline_mcp_settings\.json|claude_desktop_config\.json|\.cursor\/mcp\.json|\.vscode\/mcp\.json|\.roo\/mcp\.json|\.kilocode\/mcp\.json|\.amazonq\/mcp\.json|\.gemini\/settings\.json|\.kiro\/settings\/mcp\.json|opencode\.jsonc?|\.continue\/config\.(json|ya?ml)|\.continue\/mcpServers\/[^/]+|\.zed\/settings\.json|\.codex\/config\.toml|\.windsurf\/mcp\.json|\.codeium\/windsurf\/mcp_config\.json)$/;
 const SETTINGS_EXEC_KEYS = /"((?:[\w.-]+\.)?(?:executablePath|path|pythonPath|defaultInterpreterPath|interpreterPath|serverPath|binPath|nodePath|runtime|runtimeExecutable|command|shellArgs\.\w+|shell\.\w+|automationProfile\.\w+|env\.\w+))"\s*:\s*(.+)$/;
 const AUTO_APPROVE = /"(chat\.tools\.(global\.)?autoApprove|chat\.tools\.terminal\.autoApprove|chat\.tools\.edits\.autoApprove|github\.copilot\.chat\.agent\.autoApprove|chat\.agent\.autoApprove|cline\.autoApprove\w*|roo-cline\.\w*autoApprove\w*|amazonQ\.\w*autoApprove\w*|chat\.mcp\.autostart|chat\.mcp\.autoStart|task\.allowAutomaticTasks|security\.workspace\.trust\.enabled|security\.workspace\.trust\.untrustedFiles|cursor\.\w*yolo\w*|chat\.tools\.autoRun)"\s*:\s*(.+)$/i;
 
@@ -40,7 +40,7 @@ export function agentRules(v: FileView, report: Report): void {
         continue;
       }
       const e = SETTINGS_EXEC_KEYS.exec(l.text);
-      if (e && /["'](\.{0,2}\/|\$\{workspaceFolder\}|[A-Za-z]:\\|\w+\/)/.test(e[2]!) && !/^"(files|search|editor|typescript\.tsdk|python\.analysis|eslint\.workingDirectories)/.test(`"${e[1]}`)) {
+      if (e && /["'](\.{0,2}\/|\$\{workspaceFolder\}|[A-Za-z]:\\|\w+\/)/.test(e[2]!) && !/^"(files|search|editor|typescript\.tsdk|python\.analysis|eslint\.workingDirectories|jest\.|vitest\.|json\.schemas|yaml\.schemas|markdownlint|cSpell|prettier\.configPath|eslint\.options)/.test(`"${e[1]}`) && !/(\.?venv|\benv|node_modules|\.yarn|\.pnpm|vendor|\.tox|\.pixi|\.direnv|\.bin|\.cargo|target|build|dist|\.gradle|gradlew|mvnw)[\\/]|^\s*"(python3?|node|bash|zsh|sh)"/.test(e[2]!)) {
         report(mk(v, 'settings-executable', 'ide-agent-config', 'high', l, '', `the workspace setting ${e[1]} points the editor at an executable or environment the repository controls; an extension runs it when the folder opens`, 'do not set executable paths or terminal env in shared workspace settings'));
       }
     }
@@ -77,6 +77,16 @@ export function agentRules(v: FileView, report: Report): void {
   if (/(^|\/)\.aider[^/]*$/.test(p)) {
     const l = v.added.find((x) => /(yes-always|yes|auto-commits|auto-test|test-cmd|lint-cmd|run)\s*:/.test(x.text));
     if (l) report(mk(v, 'aider-config', 'ide-agent-config', /yes-always\s*:\s*true|yes\s*:\s*true/.test(l.text) ? 'high' : 'medium', l, '', 'aider configuration that confirms or runs commands automatically', 'keep auto-run options out of the shared config'));
+  }
+
+  if (/(^|\/)\.devcontainer(\/[^/]+)?\/devcontainer\.json$|(^|\/)\.devcontainer\.json$/.test(p)) {
+    for (const l of v.added) {
+      const m = /"(initializeCommand|onCreateCommand|updateContentCommand|postCreateCommand|postStartCommand|postAttachCommand)"\s*:/.exec(l.text);
+      if (!m) continue;
+      const host = m[1] === 'initializeCommand';
+      const risky = /curl|wget|\|\s*(ba)?sh|base64|https?:\/\//.test(l.text);
+      report(mk(v, 'devcontainer-command', 'ide-agent-config', host || risky ? 'high' : 'medium', l, '', `the dev container's ${m[1]} runs automatically when someone opens the repository in a container${host ? ' — on the host machine, outside the container' : ''}`, 'keep lifecycle commands to dependency installs; review them as code'));
+    }
   }
 
   if (isAgentInstructionPath(p) && v.added.some((l) => l.text.trim() !== '')) {

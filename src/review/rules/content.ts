@@ -28,10 +28,15 @@ const INJECTION: RegExp[] = [
   /\b(do not|don't|never)\s+(tell|inform|mention|reveal|show|alert|notify|disclose)\s+(this\s+)?(to\s+)?(the\s+)?(user|human|developer|anyone|reviewer|operator)/i,
   /\bwithout\s+(asking|prompting|requesting|seeking|waiting)\s+(for\s+)?(the\s+user'?s?\s+|user\s+|any\s+|for\s+)?(confirmation|permission|approval|consent)/i,
   /\b(clean|wipe|reset)\s+(the\s+|a\s+)?system\s+to\s+a\s+near[- ]factory\s+state/i,
+  /\b(ignore|disregard|forget)\s+(all\s+|everything\s+)?(of\s+)?(the\s+|your\s+)?(above|previous|prior|preceding|earlier)(\s+(instructions?|prompts?|rules|directions|context|messages?|text|content|commands?|guidance))?\s*(and\b|,|\.|;|:|!|$)/i,
+  /\bif\s+you\s+are\s+an?\s+(ai|llm|language model|large language model|assistant|ai assistant|coding assistant|agent|ai agent|bot|chatbot|automated (agent|assistant|tool))\b/i,
+  /\b(hey|hi|dear|attention|psst)[,!]?\s+(claude|copilot|cursor|chatgpt|gemini|codex|ai|assistant|agent|llm|bot)s?\b[,:!]/i,
+  /\bwhen\s+(an?\s+|the\s+)?(ai|llm|agent|assistant|copilot|claude|cursor|model)s?\s+(reads?|processes|sees|summari[sz]es|reviews?|opens?)\s+this\b/i,
+  /\bfrom\s+now\s+on,?\s+you\s+(are|will|must|should)\b|\bnew\s+instructions\s*:/i,
 ];
 
 const HARMFUL_INTENT = /\b(delete|wipe|erase|destroy|terminate|rm\s+-rf|exfiltrate|upload|send|curl|wget|credentials?|secrets?|tokens?|api[_ ]?keys?|\.ssh|\.aws|private key|near[- ]factory|merge|approve|disable)\b/i;
-const KNOWN_INSTALLERS = /(sh\.rustup\.rs|get\.docker\.com|raw\.githubusercontent\.com\/(nvm-sh|Homebrew|creationix)|deb\.nodesource\.com|rpm\.nodesource\.com|install\.python-poetry\.org|bun\.sh\/install|deno\.land\/(x\/)?install|astral\.sh\/(uv|ruff)|get\.pnpm\.io|brew\.sh|sdk(man)?\.io|get\.helm\.sh|raw\.githubusercontent\.com\/helm|install\.determinate\.systems|nixos\.org|cli\.github\.com|starship\.rs|get\.volta\.sh|fnm\.vercel\.app|dot\.net\/v1\/dotnet-install|get\.k3s\.io|tailscale\.com\/install|ollama\.com\/install|claude\.ai\/install|opencode\.ai\/install|foundry\.paradigm\.xyz|pyenv\.run|get\.rvm\.io|getcomposer\.org|npmjs\.org\/install)/i;
+const KNOWN_INSTALLERS = /(sh\.rustup\.rs|get\.docker\.com|raw\.githubusercontent\.com\/(nvm-sh|Homebrew|creationix)|deb\.nodesource\.com|rpm\.nodesource\.com|install\.python-poetry\.org|bun\.sh\/install|deno\.land\/(x\/)?install|astral\.sh\/(uv|ruff)|get\.pnpm\.io|brew\.sh|sdk(man)?\.io|get\.helm\.sh|raw\.githubusercontent\.com\/helm|install\.determinate\.systems|nixos\.org|cli\.github\.com|starship\.rs|get\.volta\.sh|fnm\.vercel\.app|dot\.net\/v1\/dotnet-install|get\.k3s\.io|tailscale\.com\/install|ollama\.com\/install|claude\.ai\/install|opencode\.ai\/install|foundry\.paradigm\.xyz|pyenv\.run|get\.rvm\.io|getcomposer\.org|npmjs\.org\/install|sdk\.cloud\.google\.com|cli-assets\.heroku\.com|fly\.io\/install|install\.meteor\.com|code-server\.dev\/install|download\.docker\.com|packages\.microsoft\.com|apt\.releases\.hashicorp\.com|get\.trunk\.io|goreleaser\.com|raw\.githubusercontent\.com\/(pyenv|rbenv|asdf-vm|ohmyzsh|junegunn|golangci|aquasecurity|anchore|sigstore|nektos|cli|docker|kubernetes|helm|fluxcd|argoproj|rancher|k3s-io|tj|Schniz|jdx|mise|denoland|oven-sh|pnpm|volta-cli|nodesource|microsoft|google|aws|hashicorp|gruntwork-io|terraform-linters|reviewdog|mvdan|cargo-bins|dagger|earthly|bazelbuild|casey|sharkdp|BurntSushi|ajeetdsouza|cli\/cli)\/|get\.jetify\.com|mise\.run|mise\.jdx\.dev|install\.pulumi\.com|get\.pulumi\.com|dl\.google\.com|sh\.vector\.dev|install\.lando\.dev|get\.k0s\.sh|get\.daml\.com|spacevim|nixos\.org|dot\.net|aka\.ms|cdn\.jsdelivr\.net\/gh\/[\w-]+\/[\w-]+@[0-9a-f]{40})/i;
 const DL_EXEC = /\b(curl|wget|iwr|invoke-webrequest|fetch)\b[^;\n]*?\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+\s+)?(((ba|z|da|k|fi|a)?sh|pwsh|powershell|iex|invoke-expression|source)\b(?!\s*-c\b)|(python[23]?(\.\d+)?|perl|ruby|node|php)\b(?!\s+-[mce]\b))/i;
 const SUBST_EXEC = /\b((ba|z)?sh|source|\.|eval)\s+(-c\s+)?["']?(<\(|\$\()\s*(curl|wget)\b|\beval\s+["']?\$\((curl|wget)/i;
 const PS_DL = /\b(iex|invoke-expression)\b[^\n]*(downloadstring|downloadfile|iwr|invoke-webrequest|net\.webclient|invoke-restmethod|irm)\b|\b(downloadstring|irm\s+\S+)\s*\)?\s*\|\s*iex/i;
@@ -46,6 +51,8 @@ const DECODE_EXEC = [
   /module\._compile\s*\(/,
   /require\(\s*[\w$]+\(\s*["'][0-9a-f]{10,}["']\s*\)\s*\)/i,
   /new\s+module\.constructor\b/,
+  /\b(eval|exec|Function)\s*\(\s*(await\s+)?\(?\s*(await\s+)?[\w.]*\b(urlopen|urllib\.request\.urlopen|requests\.get|fetch|axios\.get|got|http\.get|https\.get)\s*\(/,
+  /\b(eval|exec)\s*\(\s*[\w.]*(responseText|res\.data|response\.text|response\.content|r\.text|\.read\(\))\s*\)/,
 ];
 const SEND_SECRETS = /(\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b|\.request\s*\(|\.post\s*\()[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
 const PIPE_SEND = /\b(env|printenv|set|cat\s+\S*(\.ssh\/\S+|\.aws\/credentials|\.npmrc|\.git-credentials|\.env\b|\.netrc))\b[^\n|]*\|\s*(curl|wget|nc|ncat|netcat|socat|base64[^\n|]*\|\s*(curl|wget|nc))\b/i;
@@ -82,13 +89,13 @@ const SEND = 128;
 const URL = 256;
 const AT = 512;
 const KEYWORDS: Record<number, string[]> = {
-  [INJ]: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'you are', 'as the', 'as an', 'as a ', 'agent', 'assistant', 'note to', 'note for', 'attention', 'important', 'instruction', 'message to', 'message for', 'reminder', 'im_start', 'im_end', '<|system', 'inst]', '<<sys', '<</sys', '<system', '</system', '<instruction', 'system prompt', 'do not', "don't", 'never', 'without', 'near-factory', 'near factory'],
-  [SEC]: ['akia', 'asia', 'abia', 'acca', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat', 'xox', 'hooks.slack', 'private key', 'sk-', 'sk_live', 'rk_live', 'npm_', ':_auth', ':_pass', 'aiza', 'glpat', 'hf_', 'pypi-', 'discord', 'aws_secret', 'awssecret', 'aws_access'],
+  [INJ]: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'you are', 'as the', 'as an', 'as a ', 'agent', 'assistant', 'note to', 'note for', 'attention', 'important', 'instruction', 'message to', 'message for', 'reminder', 'im_start', 'im_end', '<|system', 'inst]', '<<sys', '<</sys', '<system', '</system', '<instruction', 'system prompt', 'do not', "don't", 'never', 'without', 'near-factory', 'near factory', 'if you are', 'hey ', 'dear ', 'psst', 'when ', 'from now on', 'new instructions'],
+  [SEC]: ['akia', 'asia', 'abia', 'acca', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat', 'xox', 'hooks.slack', 'private key', 'sk-', 'sk_live', 'rk_live', 'npm_', ':_auth', ':_pass', 'aiza', 'glpat', 'hf_', 'pypi-', 'discord', 'aws_secret', 'awssecret', 'aws_access', 'sg.', 'accountkey=', 'dop_v1_', 'shpat_', 'shpss_', 'hvs.', 'xkeysib-', 'key-', ':aa', 'sq0atp-', 'sq0csp-'],
   [GEN]: ['secret', 'token', 'passw', 'api_key', 'api-key', 'apikey', 'access_key', 'access-key', 'accesskey', 'private_key', 'private-key', 'privatekey', 'auth'],
   [EXF]: ['curl', 'wget', 'iwr', 'invoke-', 'iex', 'base64', 'atob', 'b64', 'buffer.from', 'unescape', 'decodeuri', 'fromcharcode', 'zlib', 'codecs', 'fromhex', 'marshal', 'powershell', 'pwsh', 'compile', 'require(', 'module.constructor', '/dev/tcp', 'nc ', 'ncat', 'netcat', 'socat', 'socket', 'pty.', 'mkfifo', 'fetch', 'axios', 'requests.', 'urllib', 'urlopen', 'xmlhttprequest', 'sendbeacon', '.request', '.post', 'nslookup', 'dig ', 'host ', 'ping ', 'drill ', 'resolve-dnsname', 'dns.', 'gethostbyname', 'dangerously', 'yolo', 'trust-all', 'allow-all', 'full-auto', 'approval-mode', 'bypasspermissions', 'webhook', 'requestbin', 'pipedream', 'burpcollaborator', 'oast.', 'interact.sh', 'ngrok', 'transfer.sh', 'pastebin', 'hastebin', '0x0.st', 'termbin', 'telegram', 'trycloudflare', 'requestcatcher', 'canarytokens', 'dnslog', 'ceye', 'env |', 'env|', 'printenv', 'eval', 'exec', 'function(', 'function (', '://1', '://2', '://3', '://4', '://5', '://6', '://7', '://8', '://9'],
   [DES]: ['rm ', 'rm\t', 'rmtree', 'rmsync', 'rmdir', 'rimraf', 'remove', 'rm_rf', 'removeall', 'del /', 'format c', 'mkfs', 'dd if', 'find ', ':()', 'aws ', 'gcloud', 'az group', 'kubectl', 'terraform', 'gh repo', 'doctl', 'drop ', 'truncate', 'delete from', 'git '],
   [PER]: ['chmod', 'setcap', 'nopasswd', 'chown', 's_isuid', '4755'],
-  [CRED]: ['.ssh/', '.aws/', '.npmrc', '.git-credentials', '.docker/', '.kube/', 'gh/hosts', 'wallet.dat', 'login data', 'local state', 'keychain', '.netrc', '.pypirc', ".env'", '.env"', 'process.env)', 'process.env )', 'environ', 'printenv', 'gh auth token', 'metadata.google', '169.254.169.254'],
+  [CRED]: ['.ssh/', '.aws/', '.npmrc', '.git-credentials', '.docker/', '.kube/', 'gh/hosts', 'wallet.dat', 'login data', 'local state', 'keychain', '.netrc', '.pypirc', ".env'", '.env"', 'process.env)', 'process.env )', 'environ', 'printenv', 'gh auth token', 'metadata.google', '169.254.169.254', '/etc/passwd', '/etc/shadow', 'metamask', 'exodus', 'extension settings', 'leveldb', 'keystore', 'solana', 'id.json', 'electrum'],
   [URL]: ['://'],
   [AT]: ['@'],
   [SEND]: ['fetch', 'axios', '.request', 'request.post', 'requests.', 'urlopen', 'xmlhttprequest', 'websocket', 'dns.resolve', 'net.connect', 'socket.connect', 'curl ', 'wget ', 'user/repos', 'gh repo create', 'octokit', 'sendbeacon', 'smtplib'],
@@ -130,10 +137,27 @@ export function contentRules(v: FileView, report: Report): void {
     if (des) destructive(v, l, ctx, report);
     if (per) permissions(v, l, ctx, report);
   }
+  if (/^\.env(\.[\w-]+)?$|^[\w-]+\.env$/.test(v.base) && !/example|sample|template|dist|defaults?|test|ci$/.test(v.base)) envFileSecrets(v, report);
+  if (v.isTest && !v.isDoc) {
+    const skips = v.added.filter((x) => /\b(it|test|describe)\.skip\(|\bx(it|describe|test)\(|@pytest\.mark\.skip|@unittest\.skip|@Disabled\b|@Ignore\b|\bt\.Skip\(|\.todo\(/.test(x.text));
+    if (skips.length >= 3) report(mk(v, 'tests-disabled', 'destructive', 'medium', skips[0]!, '', `${skips.length} tests are switched off (skip/xit/@Disabled) in this change`, 'fix or delete tests openly; do not silence them'));
+  }
   if (reads && sends) {
     report(mk(v, 'credential-harvest', 'exfiltration', 'critical', reads, '', `the same change reads credential stores or the whole environment (line ${reads.line}) and sends data over the network (line ${sends.line}): the shape of credential-stealing malware (nx 2025, ua-parser-js 2021)`, 'remove the credential access; code should never read other tools\' credential files'));
   }
   if (downloads) downloadThenRun(v, report);
+}
+
+/** Unquoted `KEY=value` secrets in committed .env files (the generic rule needs quotes). */
+function envFileSecrets(v: FileView, report: Report): void {
+  for (const l of v.added) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*)\s*=\s*["']?([^\s"'#]{12,})/i.exec(l.text);
+    if (!m) continue;
+    const value = m[2]!;
+    if (isReferenceValue(value) || isPlaceholderSecret(value) || entropy(value) < 3.2) continue;
+    report(mk(v, 'env-file-secret', 'secrets', 'high', l, '', `${m[1]} is committed with a real-looking value in ${v.base}: .env files hold live credentials`, 'remove the file from git (keep a .env.example with placeholders), rotate the credential'));
+    return;
+  }
 }
 
 /** `curl URL -o X` on one line and `chmod +x X` / `./X` on a later one. */
@@ -356,5 +380,5 @@ function permissions(v: FileView, l: HunkLine, ctx: LineContext, report: Report)
 }
 
 /** A file that both reads credential stores and sends data out is a harvester, even across lines. */
-const CRED_READ = /(\.ssh\/(id_|known_hosts|config)|\.aws\/credentials|\.npmrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts|wallet\.dat|Login Data|Local State|keychain|\.netrc|\.pypirc|\.env['"]|JSON\.stringify\(\s*process\.env\s*\)|Object\.(keys|entries)\(\s*process\.env\s*\)|dict\(\s*os\.environ\s*\)|os\.environ\.copy\(\)|os\.environ\.items\(\)|\bprintenv\b|\bgh auth token\b|metadata\.google\.internal|169\.254\.169\.254)/;
+const CRED_READ = /(\/etc\/(passwd|shadow)\b|metamask|exodus|Local Extension Settings|leveldb|\.electrum|solana\/id\.json|keystore\/UTC|\.ssh\/(id_|known_hosts|config)|\.aws\/credentials|\.npmrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts|wallet\.dat|Login Data|Local State|keychain|\.netrc|\.pypirc|\.env['"]|JSON\.stringify\(\s*process\.env\s*\)|Object\.(keys|entries)\(\s*process\.env\s*\)|dict\(\s*os\.environ\s*\)|os\.environ\.copy\(\)|os\.environ\.items\(\)|\bprintenv\b|\bgh auth token\b|metadata\.google\.internal|169\.254\.169\.254)/;
 const CRED_SEND = /\b(fetch|axios\.(post|put)|https?\.request|request\.post|requests\.(post|put)|urllib\.request\.urlopen|urlopen|XMLHttpRequest|WebSocket|dns\.resolve|net\.connect|socket\.connect|curl\s|wget\s|api\.github\.com\/user\/repos|gh repo create|octokit|sendBeacon|smtplib)\b|\.request\s*\(/;

@@ -10,6 +10,7 @@ import type { Finding, FileDiff } from '../types.js';
 import { mk, type Report } from './common.js';
 
 const EXEC_EXT = /\.(exe|dll|so|dylib|bin|elf|com|scr|msi|jar|war|class|pyc|pyo|whl|egg|o|a|lib|node|wasm|apk|ipa|dmg|pkg|deb|rpm|appimage|out)$/;
+const WASM = /\.wasm$/;
 const ARCHIVE_EXT = /\.(zip|tar|tgz|gz|bz2|xz|lzma|7z|rar|zst|lz|lz4|cab|iso|img|cpio)$/;
 const MEDIA_EXT = /\.(png|jpe?g|gif|webp|ico|icns|bmp|tiff?|avif|heic|svg|mp3|mp4|wav|ogg|webm|mov|avi|flac|woff2?|ttf|otf|eot|pdf|psd|sketch|fig|ai|eps|xcf|blend|glb|gltf|fbx|obj|stl|ttc|pptx?|docx?|xlsx?|odt|ods|keynote|numbers|pages|db|sqlite|parquet|npy|npz|pt|pth|onnx|h5|pb|tflite|safetensors|pkl|pickle|mo|ser|snap|lock)$/;
 const TEXT_EXT = /\.(txt|md|json|ya?ml|toml|ini|cfg|conf|js|mjs|cjs|ts|tsx|jsx|py|rb|go|rs|java|kt|c|h|cc|cpp|hpp|cs|php|sh|bash|zsh|ps1|bat|cmd|html?|css|scss|less|xml|csv|tsv|sql|m4|ac|am|in|mk|cmake|gradle|properties|env|lock)$/;
@@ -21,6 +22,10 @@ export function binaryRules(v: FileView, report: Report): void {
   const magic = head ? magicOf(head) : null;
   const size = d.binaryInfo?.size;
   const sizeText = size !== undefined ? ` (${size} bytes)` : '';
+  if (WASM.test(v.lower) && magic !== 'executable') {
+    report(mk(v, 'wasm', 'binary-blob', 'medium', null, `${d.status} WebAssembly module ${v.path}${sizeText}`, 'a compiled WebAssembly module cannot be reviewed as source', 'build it in CI from reviewed source'));
+    return;
+  }
   if (magic === 'executable' || EXEC_EXT.test(v.lower)) {
     const sev = v.isTest && !magic ? 'high' : 'critical';
     report(mk(v, 'executable', 'binary-blob', magic === 'executable' || !v.isTest ? sev : 'high', null, `${d.status} binary ${v.path}${sizeText}${magic ? ' — ELF/PE/Mach-O header' : ''}`, 'a compiled executable or library enters the source tree: it cannot be reviewed, and anything can be inside', 'build binaries from source in CI; never commit them'));

@@ -24,7 +24,12 @@ table progress listr listr2 enquirer prompts yoctocolors picomatch fast-glob glo
 ms bytes pretty-bytes filesize numeral accounting big.js decimal.js mathjs ml-matrix tensorflow @tensorflow/tfjs
 brain.js natural compromise franc iconv-lite encoding punycode tr46 whatwg-url url-parse request-promise cross-fetch
 isomorphic-fetch unfetch redaxios ofetch pkg vercel netlify-cli serve http-server live-server browser-sync gulp grunt
-bower yarn pnpm npm npx corepack typeorm mikro-orm objection bookshelf drizzle-orm kysely`;
+bower yarn pnpm npm npx corepack typeorm mikro-orm objection bookshelf drizzle-orm kysely
+color dotenvx dotenv-cli ts-jest tsup vitest vite jest-cli npm-check-updates react-native expo next-auth @prisma/client
+graphql-tag nestjs @nestjs/core @nestjs/common bullmq pg-promise socket.io-client lodash.merge lodash.get prop-types react-is
+node-gyp nan esm chokidar-cli open opener react-icons lucide-react framer-motion zustand jotai recoil valtio immer
+sharp-cli rxjs-compat tslint stylelint postcss-cli ts-loader babel-loader css-loader style-loader sass-loader file-loader
+express-session express-validator passport-local passport-jwt connect-redis nodemailer mailgun.js @sendgrid/mail`;
 
 const PYPI = `requests urllib3 numpy pandas scipy matplotlib seaborn scikit-learn sklearn tensorflow torch torchvision keras
 flask django fastapi starlette uvicorn gunicorn celery redis sqlalchemy psycopg2 psycopg2-binary pymysql boto3 botocore
@@ -40,7 +45,8 @@ colorlog loguru structlog sentry-sdk prometheus-client pyjwt jwt passlib bcrypt 
 cffi pycparser wrapt decorator toml tomli packaging pyparsing filelock platformdirs distlib typing-extensions
 zipp importlib-metadata more-itertools jmespath s3transfer rsa pyasn1 oauthlib requests-oauthlib google-auth
 cachetools protobuf3 pyinstaller cython numba llvmlite tabulate prettytable openpyxl xlrd xlsxwriter python-docx
-pypdf pypdf2 reportlab`;
+pypdf pypdf2 reportlab jellyfish regex requests-toolbelt responses httpretty freezegun faker factory-boy
+uv pdm hatch hatchling flit maturin nox invoke pre-commit pipx poetry-core setuptools-scm types-requests`;
 
 export const POPULAR_NPM: ReadonlySet<string> = new Set(NPM.split(/\s+/).filter(Boolean));
 export const POPULAR_PYPI: ReadonlySet<string> = new Set(PYPI.split(/\s+/).filter(Boolean));
