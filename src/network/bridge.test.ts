@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileNetworkRule } from '../policy/compile.js';
-import { RELAY_LAUNCHER, sandboxNetworkPlan, startProxy } from './index.js';
+import { RELAY_LAUNCHER, formatNetworkLog, sandboxNetworkPlan, startProxy } from './index.js';
 import { startEchoServer } from './testing.js';
 
 test('no allow rules: no plan (no proxy, no relay, no variables)', () => {
@@ -80,4 +80,23 @@ test('node relay: listening before the agent starts, forwards to the proxy socke
   const relayMain = fileURLToPath(new URL('./relay-main.js', import.meta.url));
   const r = spawnSync(process.execPath, [relayMain, String(await freePort()), '/nonexistent.sock', '--', 'sh', '-c', 'exit 7']);
   assert.equal(r.status, 7);
+});
+
+test('--network-log lists hosts contacted and denied with counts', () => {
+  const lines = formatNetworkLog({
+    hostsContacted: ['registry.npmjs.org:443'],
+    hostsDenied: ['evil.example:443'],
+    counts: { attempts: 4, allowed: 3, denied: 1, errors: 0, bytesUp: 10, bytesDown: 3 << 20 },
+    hosts: {
+      'registry.npmjs.org:443': { allowed: 3, denied: 0, errors: 0, bytesUp: 10, bytesDown: 3 << 20 },
+      'evil.example:443': { allowed: 0, denied: 1, errors: 0, bytesUp: 0, bytesDown: 0 },
+    },
+  });
+  assert.deepEqual(lines, [
+    'network: 4 attempts, 3 allowed, 1 denied, 0 upstream errors',
+    'network: hosts contacted: 1',
+    'network:   registry.npmjs.org:443  3 allowed, 10 B up, 3.0 MiB down',
+    'network: hosts denied: 1',
+    'network:   evil.example:443  1 denied',
+  ]);
 });

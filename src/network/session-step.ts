@@ -59,12 +59,12 @@ export async function startNetworkDoor(ctx: SessionContext & { interceptor?: Int
 export function formatNetworkLog(stats: ProxyStats): string[] {
   const size = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
   const lines = [`network: ${stats.counts.attempts} attempts, ${stats.counts.allowed} allowed, ${stats.counts.denied} denied, ${stats.counts.errors} upstream errors`];
-  lines.push(`network: contacted: ${stats.hostsContacted.length ? '' : 'none'}`);
+  lines.push(`network: hosts contacted: ${stats.hostsContacted.length || 'none'}`);
   for (const h of stats.hostsContacted) {
     const s = stats.hosts[h]!;
     lines.push(`network:   ${h}  ${s.allowed} allowed, ${size(s.bytesUp)} up, ${size(s.bytesDown)} down`);
   }
-  lines.push(`network: denied: ${stats.hostsDenied.length ? '' : 'none'}`);
+  lines.push(`network: hosts denied: ${stats.hostsDenied.length || 'none'}`);
   for (const h of stats.hostsDenied) lines.push(`network:   ${h}  ${stats.hosts[h]!.denied} denied`);
   return lines.map((l) => l.trimEnd());
 }
