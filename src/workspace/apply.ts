@@ -19,6 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, lchownSync, readlinkSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../util/errors.js';
+import { readStageState } from './stage.js';
 import { openChanges, publicChange, type FileChange, type StagedChange } from './changes.js';
 import { readManifest, sameEntry, entryOf, type Manifest } from './manifest.js';
 import { exec } from './mounts.js';
@@ -98,16 +99,18 @@ function sha256File(p: string): string {
 
 /** Applies a session's staged changes (see module doc). Throws `apply-conflict` (nothing written) on conflicts. */
 export async function applyChanges(sessionDir: string, opts: ApplyOptions): Promise<ApplyResult> {
-  const cs = await openChanges(sessionDir);
-  try {
-  if (cs.state.discardedAt) throw new AirlockError('apply-discarded', `session ${opts.sessionId}: its staged changes were discarded`, undefined, 1);
-  const root = cs.state.workspace;
+  const state = readStageState(sessionDir);
+  if (state.discardedAt) throw new AirlockError('apply-discarded', `session ${opts.sessionId}: its staged changes were discarded`, undefined, 1);
+  const root = state.workspace;
+  if (kindAt(root) !== 'dir') throw new AirlockError('apply-no-tree', `${root}: the session's workspace is gone (not a directory)`, 'restore or re-clone it at that path, or use `airlock diff` and `git apply` elsewhere', 1);
   let baseline: Manifest | undefined;
   try {
-    baseline = readManifest(join(cs.state.dir, 'baseline.json'));
+    baseline = readManifest(join(state.dir, 'baseline.json'));
   } catch {
     baseline = undefined;
   }
+  const cs = await openChanges(sessionDir);
+  try {
     return applyChangeList(root, cs.changes, baseline, opts.sessionId, cs.ignored);
   } finally {
     await cs.close();
