@@ -34,6 +34,8 @@ export interface ProxyCoreOptions {
   maxHeaderSize?: number;
   /** How long a client may take to send its first bytes through a tunnel before we stop peeking. */
   peekTimeoutMs?: number;
+  /** Concurrent client connections accepted (default 1024); more are closed at accept. */
+  maxConnections?: number;
   /** A listening-socket error after start (recorded as a session error by the caller). */
   onServerError?: (err: Error) => void;
 }
@@ -79,6 +81,8 @@ export class ProxyCore {
       keepAliveTimeout: 60_000,
       joinDuplicateHeaders: false,
     });
+    // Bounded: an agent opening connections in a loop cannot exhaust airlock's descriptors.
+    this.server.maxConnections = opts.maxConnections ?? 1024;
     this.server.on('connection', (s: net.Socket) => this.track(s));
     this.server.on('request', (req, res) => this.guarded(res, () => this.onRequest(req, res)));
     this.server.on('connect', (req, socket: Duplex, head: Buffer) => this.guardedRaw(socket, () => this.onConnect(req, socket, head)));
