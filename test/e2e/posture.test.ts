@@ -126,7 +126,7 @@ test('yolo-dev: every planted credential is detected and none appears in any out
   }
   const shown = JSON.stringify(rep);
   // Detected: each shaped planted value shows up as its redaction.
-  for (const name of ['GH_PAT', 'GH_FINE', 'GH_OAUTH', 'GH_OAUTH2', 'GH_PAT3', 'GH_PAT4', 'PASSWORD_NPMAUTH', 'PASSWORD_HF', 'PASSWORD_NETRC', 'KUBE_TOKEN', 'AWS_KEY_ID', 'AWS_TEMP_ID', 'OPENAI', 'OPENAI2', 'ANTHROPIC', 'SLACK', 'NPM', 'GITLAB', 'PYPI']) {
+  for (const name of ['GH_PAT', 'GH_FINE', 'GH_OAUTH', 'GH_OAUTH2', 'GH_PAT3', 'GH_PAT4', 'ANTHROPIC_PRIMARY', 'PASSWORD_NPMAUTH', 'PASSWORD_HF', 'PASSWORD_NETRC', 'KUBE_TOKEN', 'AWS_KEY_ID', 'AWS_TEMP_ID', 'OPENAI', 'OPENAI2', 'ANTHROPIC', 'SLACK', 'NPM', 'GITLAB', 'PYPI']) {
     assert.ok(shown.includes(redact(fx.values[name]!)), `detects ${name} (${redact(fx.values[name]!)})`);
   }
   for (const [name, value] of Object.entries(env)) {
@@ -192,6 +192,7 @@ test('yolo-dev: the tool-category map says which agents can use everything by de
   const mcp = get('mcp', 'repo')!;
   assert.deepEqual(mcp.mcpServers!.map((s) => s.name), ['postgres', 'slack']);
   assert.ok(rep.agents.some((a) => a.agent === 'cursor' && a.mcpServers?.some((s) => s.name === 'ops')));
+  assert.ok(rep.agents.some((a) => a.name === 'Windsurf MCP servers' && a.mcpServers?.some((s) => s.command === 'npx @playwright/mcp@latest')));
   const airlock = get('airlock', 'repo')!;
   assert.equal(airlock.categories.filesystem.access, 'unrestricted');
   assert.equal(airlock.everythingByDefault, false);

@@ -102,6 +102,20 @@ function scanScope(ctx: AuditContext, scope: 'repo' | 'home', files: string[], c
     if (parsed && isRecord(parsed.value)) {
       found.push(claudeJson);
       const v = parsed.value;
+      if (typeof v.primaryApiKey === 'string' && looksLikeSecretValue(v.primaryApiKey)) {
+        const red = ctx.redactor.redact(v.primaryApiKey);
+        ctx.credential({ source: 'home-file', kind: 'anthropic-api-key', location: `${claudeJson}:primaryApiKey`, redacted: red, longLived: true, severity: 'high' });
+        ctx.add({
+          id: 'cred.home-file',
+          severity: 'high',
+          category: 'credential',
+          title: `${ctx.display(claudeJson)} holds an Anthropic API key any agent running as this user can read`,
+          evidence: `${ctx.display(claudeJson)}: primaryApiKey = ${red}`,
+          asi: ['ASI03'],
+          fix: 'airlock hides ~/.claude.json from the sandbox (built-in deny list); inside, broker the key:\nsecrets:\n  ANTHROPIC_API_KEY:\n    from: env:ANTHROPIC_API_KEY\n    inject: { host: api.anthropic.com, header: x-api-key, format: "{}" }\n    ttl: 30m',
+          file: claudeJson,
+        });
+      }
       if (isRecord(v.mcpServers)) mcp.push(...auditMcpServers(ctx, v.mcpServers, claudeJson, parsed.text, 'mcpServers'));
       if (isRecord(v.projects)) {
         for (const [proj, pv] of Object.entries(v.projects)) {

@@ -1,6 +1,7 @@
 /**
  * Stand-alone MCP server configurations: a repository's `.mcp.json` / `mcp.json` (Claude Code
- * project scope and others) and Claude Desktop's `claude_desktop_config.json` in the home. Each
+ * project scope and others), Claude Desktop's `claude_desktop_config.json`, Amazon Q's and
+ * Windsurf's MCP files. Each
  * file becomes an `mcp` agent entry whose tool categories follow from the servers it launches.
  */
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ export function scanMcpFiles(ctx: AuditContext): void {
     { file: join(ctx.repo, 'mcp.json'), scope: 'repo', name: 'MCP servers (mcp.json)' },
     { file: join(ctx.repo, 'claude_desktop_config.json'), scope: 'repo', name: 'MCP servers (claude_desktop_config.json)' },
     ...DESKTOP.map((d) => ({ file: join(ctx.home, d), scope: 'home' as const, name: 'Claude Desktop MCP servers' })),
+    { file: join(ctx.repo, '.amazonq', 'mcp.json'), scope: 'repo', name: 'Amazon Q MCP servers' },
+    { file: join(ctx.home, '.aws', 'amazonq', 'mcp.json'), scope: 'home', name: 'Amazon Q MCP servers' },
+    { file: join(ctx.home, '.codeium', 'windsurf', 'mcp_config.json'), scope: 'home', name: 'Windsurf MCP servers' },
   ];
   for (const { file, scope, name } of files) {
     const p = ctx.readJson(file, name);
