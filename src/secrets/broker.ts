@@ -82,6 +82,8 @@ export interface SecretBroker {
   sandboxCaFiles(dir: string, opts?: { sandboxDir?: string }): SandboxCaFiles;
   /** Names of the secrets the broker holds. */
   readonly names: string[];
+  /** Names of the secrets whose real value occurs in `text` (for fail-closed checks; never returns values). */
+  secretsIn(text: string): string[];
   /** Revokes everything: placeholders map to nothing, minted tokens are revoked, the CA key is dropped. */
   close(): Promise<void>;
 }
@@ -515,6 +517,7 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
     upstreamTrust: trust.all,
     sandboxCaFiles,
     names: entries.map((e) => e.spec.name),
+    secretsIn: (text: string) => entries.filter((e) => e.value !== undefined && text.includes(e.value)).map((e) => e.spec.name),
     close,
   };
 }

@@ -120,3 +120,63 @@ secrets:
     }
   });
 }
+
+test('airlock run (bwrap): a file: source inside the workspace is masked inside the sandbox', { timeout: 60_000 }, async (t) => {
+  if (!has('bwrap')) return t.skip('bwrap not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-secrets-file-'));
+  const ws = join(dir, 'ws');
+  const home = join(dir, 'home');
+  try {
+    spawnSync('mkdir', ['-p', ws, home]);
+    writeFileSync(join(ws, 'token.txt'), `${REAL}\n`);
+    writeFileSync(join(ws, 'notes.txt'), 'visible\n');
+    writeFileSync(
+      join(ws, 'airlock.yaml'),
+      `version: 1
+network: { allow: [api.example.com] }
+secrets:
+  MY_TOKEN: { from: file:token.txt, inject: { host: api.example.com, header: Authorization, format: "Bearer {}" } }
+`,
+    );
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(AIRLOCK, ['run', '--policy', join(ws, 'airlock.yaml'), '--backend', 'bwrap', '--workspace', ws, '--', 'sh', '-c', 'cat notes.txt; cat token.txt; echo "PH=$MY_TOKEN"'], { cwd: ws, env: { ...process.env, AIRLOCK_HOME: home }, timeout: 50_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.match(r.stdout, /visible/, r.stderr);
+    assert.match(r.stdout, /PH=airlock_ph_/);
+    assert.ok(!r.stdout.includes(REAL), 'the secret file was readable inside the sandbox');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('airlock run: env.pass of the variable a secret is read from is refused before the sandbox starts', { timeout: 60_000 }, async (t) => {
+  if (!has('bwrap')) return t.skip('bwrap not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-secrets-pass-'));
+  const ws = join(dir, 'ws');
+  const home = join(dir, 'home');
+  try {
+    spawnSync('mkdir', ['-p', ws, home]);
+    writeFileSync(
+      join(ws, 'airlock.yaml'),
+      `version: 1
+network: { allow: [api.example.com] }
+env: { pass: [AIRLOCK_TEST_SECRET] }
+secrets:
+  MY_TOKEN: { from: env:AIRLOCK_TEST_SECRET, inject: { host: api.example.com, header: Authorization } }
+`,
+    );
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(AIRLOCK, ['run', '--policy', join(ws, 'airlock.yaml'), '--backend', 'bwrap', '--workspace', ws, '--', 'sh', '-c', 'echo STARTED; env'], { cwd: ws, env: { ...process.env, AIRLOCK_HOME: home, AIRLOCK_TEST_SECRET: REAL }, timeout: 50_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.notEqual(r.code, 0);
+    assert.ok(!r.stdout.includes('STARTED'), 'the agent ran');
+    assert.match(r.stderr, /AIRLOCK_TEST_SECRET|MY_TOKEN/);
+    assert.ok(!(r.stdout + r.stderr).includes(REAL));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
