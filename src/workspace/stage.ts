@@ -147,7 +147,7 @@ export async function stageWorkspace(opts: StageOptions): Promise<StagedWorkspac
       try {
         return await stageOverlay(ws, dir, opts);
       } catch (err) {
-        reason = `overlayfs mount failed: ${(err as Error).message}`;
+        reason = `overlayfs mount failed: ${(err as Error).message.replace(/\s+/g, ' ').trim()}`;
       }
     } else {
       reason = why;

@@ -289,6 +289,52 @@ test('overlay: renaming a directory of the repository works (git mv) and shows a
   assert.deepEqual(snapshot(repo), expected);
 });
 
+test('fallback to copy mode when overlayfs cannot be mounted (session dir on overlayfs, as in a container), same API', async (t) => {
+  const why = overlayUnavailable();
+  if (why) return t.skip(why);
+  if (!hasGit()) return t.skip('git not installed');
+  // A "container root": an overlayfs holding both the repository and AIRLOCK_HOME.
+  const root = tmp('nested');
+  for (const n of ['l', 'u', 'w', 'm']) mkdirSync(join(root, n));
+  const m = spawnSync('mount', ['-t', 'overlay', 'nested', '-o', `lowerdir=${root}/l,upperdir=${root}/u,workdir=${root}/w`, `${root}/m`], { encoding: 'utf8' });
+  assert.equal(m.status, 0, m.stderr);
+  try {
+    const repo = join(root, 'm', 'repo');
+    mkdirSync(repo);
+    git(repo, 'init', '-q');
+    writeFileSync(join(repo, 'a.txt'), 'a\n');
+    const nestedHome = join(root, 'm', 'home');
+    const { stageWorkspace } = await import('../../src/workspace/index.js');
+    const ws = await stageWorkspace({ workspace: repo, sessionDir: join(nestedHome, 'sessions', 'x') });
+    assert.equal(ws.mode, 'copy');
+    assert.match(ws.reason ?? '', /^overlayfs mount failed: /);
+    writeFileSync(join(ws.merged, 'a.txt'), 'b\n');
+    await ws.release();
+    const cs = await sessionChanges(join(nestedHome, 'sessions', 'x'));
+    assert.deepEqual(cs.map((c) => `${c.kind} ${c.path}`), ['write a.txt']);
+    assert.equal(readFileSync(join(repo, 'a.txt'), 'utf8'), 'a\n');
+  } finally {
+    spawnSync('umount', [`${root}/m`]);
+  }
+});
+
+test('a workspace path overlayfs options cannot carry (space, comma) is staged by copy, and says so', async (t) => {
+  if (!hasGit()) return t.skip('git not installed');
+  const parent = tmp('odd');
+  const repo = join(parent, 'my repo, v2');
+  mkdirSync(repo);
+  git(repo, 'init', '-q');
+  writeFileSync(join(repo, 'a.txt'), 'a\n');
+  const s = await newSession(repo);
+  assert.equal(s.ws.mode, 'copy');
+  assert.match(s.ws.reason ?? '', /comma, colon, backslash or space|not running as root/);
+  writeFileSync(join(s.ws.merged, 'a.txt'), 'b\n');
+  await endSession(s);
+  const a = airlock(['apply', s.id], home);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(readFileSync(join(repo, 'a.txt'), 'utf8'), 'b\n');
+});
+
 test('copy mode is used (and says why) when overlay is not wanted; unchanged copies are not changes', async (t) => {
   if (!hasGit()) return t.skip('git not installed');
   const repo = makeRepo();
