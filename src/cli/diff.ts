@@ -1,5 +1,5 @@
 /** `airlock diff`: show a session's staged changes as a git-style patch (applies with `git apply`). */
-import { diffSession, renderPatch, renderStat } from '../workspace/index.js';
+import { diffSession, escapeForTerminal, renderPatch, renderStat } from '../workspace/index.js';
 import { publicChange, type ChangeSet } from '../workspace/changes.js';
 import { parseFlags, type Command } from './command.js';
 
@@ -19,6 +19,9 @@ export const diffCommand: Command = {
     '',
     '  --stat   a per-file summary instead of the patch',
     '  --json   the exact change list: {session, mode, workspace, changes[], ignored[], drifted[], warnings[]}',
+    '',
+    'On a terminal, control bytes in the content (ESC, CR, ...) are shown as ^X so that a file cannot',
+    'hide or overwrite diff lines on screen; piped output is the exact patch.',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseFlags(this, argv, flags, { maxPositionals: 1 });
@@ -49,7 +52,8 @@ function print(id: string, set: ChangeSet, values: { json?: boolean; stat?: bool
   const gitIgnored = set.ignored.filter((i) => i.reason.startsWith('.git')).length;
   if (gitIgnored) process.stderr.write(`airlock diff: note: ${gitIgnored} change(s) inside .git are not shown and are never applied\n`);
   for (const i of set.ignored.filter((x) => !x.reason.startsWith('.git'))) process.stderr.write(`airlock diff: note: ${i.path}: ${i.reason}\n`);
-  if (values.stat) process.stdout.write(renderStat(set.changes));
-  else process.stdout.write(renderPatch(set.changes));
+  const out = values.stat ? Buffer.from(renderStat(set.changes)) : renderPatch(set.changes);
+  // On a terminal, control bytes are made visible: agent-written content cannot hide lines.
+  process.stdout.write(process.stdout.isTTY ? escapeForTerminal(out) : out);
   return 0;
 }

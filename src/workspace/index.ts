@@ -11,7 +11,7 @@
  */
 export { stageWorkspace, releaseStage, readStageState, type StagedWorkspace, type StageOptions, type StageMode, type StageState } from './stage.js';
 export { sessionChanges, collectChanges, openChanges, type FileChange, type ChangeSet, type OpenChangeSet } from './changes.js';
-export { renderPatch, renderStat } from './render.js';
+export { renderPatch, renderStat, escapeForTerminal } from './render.js';
 export { applyChanges, applyChangeList, commitApplied, findConflicts, type ApplyOptions, type ApplyResult, type Conflict } from './apply.js';
 export { applySession, discardSession, diffSession, sessionIsRunning } from './session-ops.js';
 export { checkRelPath, resolveInside } from './paths.js';

@@ -22,3 +22,22 @@ export function renderStat(changes: StagedChange[]): string {
   });
   return `${lines.join('\n')}\n ${rows.length} file${rows.length === 1 ? '' : 's'} changed, ${ins} insertion${ins === 1 ? '' : 's'}(+), ${del} deletion${del === 1 ? '' : 's'}(-)\n`;
 }
+
+/**
+ * For a terminal: shows control bytes (ESC, CR, backspace, ...) as `^X` so that content written by
+ * the agent cannot hide or rewrite lines of the diff on the reviewer's screen (ANSI escapes,
+ * carriage-return overwrites). Tab and newline pass. Piped output stays the exact patch.
+ */
+export function escapeForTerminal(buf: Buffer): Buffer {
+  const out: number[] = [];
+  let changed = false;
+  for (const b of buf) {
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a) || b === 0x7f) {
+      out.push(0x5e, b === 0x7f ? 0x3f : b + 0x40);
+      changed = true;
+    } else {
+      out.push(b);
+    }
+  }
+  return changed ? Buffer.from(out) : buf;
+}
