@@ -33,6 +33,14 @@ const INJECTION: RegExp[] = [
   /\b(hey|hi|dear|attention|psst)[,!]?\s+(claude|copilot|cursor|chatgpt|gemini|codex|ai|assistant|agent|llm|bot)s?\b[,:!]/i,
   /\bwhen\s+(an?\s+|the\s+)?(ai|llm|agent|assistant|copilot|claude|cursor|model)s?\s+(reads?|processes|sees|summari[sz]es|reviews?|opens?)\s+this\b/i,
   /\bfrom\s+now\s+on,?\s+you\s+(are|will|must|should)\b|\bnew\s+instructions\s*:/i,
+  /\bwithout\s+(telling|informing|notifying|alerting|asking|mentioning\s+(it\s+|this\s+)?to)\s+(the\s+)?(user|human|developer|anyone|reviewer|operator|maintainers?)\b/i,
+];
+/** Only in files agents obey: ordinary instructions that move data out or run fetched code. */
+const AGENT_ONLY_INJECTION: RegExp[] = [
+  /\b(send|post|upload|forward|copy|exfiltrate|report)\b[^.\n]{0,80}\bto\s+(https?:\/\/|[\w-]+\.[\w.-]+\/)/i,
+  /\b(curl|wget|iwr|invoke-webrequest)\b[^\n]*\|\s*(ba|z)?sh\b/i,
+  /<script[^>]+src=["']?https?:\/\//i,
+  /\b(add|include|insert)\b[^.\n]{0,60}\b(dependency|package|script tag|backdoor)\b[^.\n]{0,40}["'`][\w@/.-]+["'`]/i,
 ];
 
 const HARMFUL_INTENT = /\b(delete|wipe|erase|destroy|terminate|rm\s+-rf|exfiltrate|upload|send|curl|wget|credentials?|secrets?|tokens?|api[_ ]?keys?|\.ssh|\.aws|private key|near[- ]factory|merge|approve|disable)\b/i;
@@ -116,10 +124,10 @@ export function contentRules(v: FileView, report: Report): void {
     if (t.length < 4) continue;
     if (t.length > 1000) obfuscation(v, l, report);
     const m = SCANNER.scan(t);
-    if (m === 0) continue;
+    if (m === 0 && !v.isAgentInstructions) continue;
     if ((m & HIDDEN_BIT) !== 0 && HIDDEN.test(t)) hiddenUnicode(v, l, report);
     const urlCred = (m & URL) !== 0 && (m & AT) !== 0;
-    const inj = (m & INJ) !== 0;
+    const inj = (m & INJ) !== 0 || v.isAgentInstructions;
     const sec = (m & SEC) !== 0 || urlCred || ((m & GEN) !== 0 && LONG_LITERAL.test(t));
     const exf = (m & EXF) !== 0;
     const des = (m & DES) !== 0;
@@ -198,7 +206,7 @@ function commandSeverity(v: FileView, base: Severity, ctx: LineContext, lowerInT
 }
 
 function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): void {
-  const re = INJECTION.find((r) => r.test(l.text));
+  const re = INJECTION.find((r) => r.test(l.text)) ?? (v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined);
   if (!re) return;
   let sev: Severity | null;
   if (v.isAgentInstructions) sev = 'critical';
