@@ -15,7 +15,9 @@
  *   `process exit` (exit code decoded from the wait status); sentry/clone → parent pids;
  *   open/openat/creat exits that open for writing (O_WRONLY|O_RDWR|O_CREAT|O_TRUNC) →
  *   `file open` (allow, or deny on EACCES/EPERM/EROFS; one event per process and path);
- *   connect exits → `network connect` (`detail.source: "gvisor"`). Read-only opens are only counted.
+ *   connect exits → `network connect` (`detail.source: "gvisor"`); a command with `commands.deny`
+ *   patterns whose shim exits 126 without exec'ing the real program → `policy deny`. Read-only
+ *   opens are only counted.
  * - Environment variables are never recorded: ExecveInfo.env arrives even when not requested and
  *   may hold secret placeholders; it is dropped at decode time.
  * - The cumulative `dropped_count` is surfaced as `session monitor-dropped` events (rate-limited)
@@ -105,6 +107,8 @@ export interface GvisorMonitorOptions {
   files?: boolean;
   /** Record connect() calls (default true). */
   network?: boolean;
+  /** `commands.deny` patterns: refusals by their shims become `policy deny` events. */
+  denyPatterns?: string[];
 }
 
 const O_WRONLY = 0o1;
@@ -127,7 +131,7 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
   }
   writeFileSync(podInitConfigPath, `${JSON.stringify(podInitConfig(socketPath, opts), null, 2)}\n`, { mode: 0o600 });
 
-  const decoder = new TraceDecoder(opts.audit);
+  const decoder = new TraceDecoder(opts.audit, shimCommandNames(opts.denyPatterns ?? []));
   let resolveFailed!: (e: Error) => void;
   const failed = new Promise<Error>((r) => (resolveFailed = r));
   let resolveConnected!: () => void;
@@ -199,6 +203,16 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
 interface ProcInfo {
   binary?: string;
   ppid?: number;
+  /** Running a commands.deny shim: the command and argv it was asked to run. */
+  shim?: { command: string; argv: string[] };
+}
+
+/** The shim's exit code when it refuses a command (commands.deny, src/sandbox/executables.ts). */
+export const SHIM_REFUSED = 126;
+
+/** Command names that have `commands.deny` patterns (so run through a shim): `git push*` → git. */
+export function shimCommandNames(denyPatterns: string[]): Set<string> {
+  return new Set(denyPatterns.map((t) => t.trim().split(/\s+/)[0]!.split('/').pop()!).filter((n) => n && !n.includes('*')));
 }
 
 /** Turns trace packets into audit events. Exported for unit tests with synthetic packets. */
@@ -209,7 +223,10 @@ export class TraceDecoder {
   private lastDropReport = 0;
   private reportedDrops = 0;
 
-  constructor(private readonly audit: AuditSink) {}
+  constructor(
+    private readonly audit: AuditSink,
+    private readonly shimCommands: Set<string> = new Set(),
+  ) {}
 
   packet(buf: Buffer): void {
     if (buf.length < 8) throw new ProtoError(`packet of ${buf.length} bytes is shorter than the header`);
@@ -270,6 +287,10 @@ export class TraceDecoder {
         // field 4 (env) deliberately ignored: it may hold secret placeholders
         const p = this.procs.get(pid) ?? {};
         p.binary = binary || argv[0];
+        // a command with commands.deny patterns runs through a shim that either execs the real
+        // program (a second exec of this process clears the mark) or exits 126: a policy denial
+        const name = (binary || argv[0] || '').split('/').pop()!;
+        p.shim = this.shimCommands.has(name) && !(binary || '').startsWith('/.airlock/') ? { command: binary || argv[0]!, argv: [name, ...argv.slice(1)] } : undefined;
         this.procs.set(pid, p);
         this.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: binary || argv[0] || '?', timeMs, detail: { ...base, argv, ppid: p.ppid } });
         return;
@@ -290,6 +311,9 @@ export class TraceDecoder {
         const p = this.procs.get(pid);
         this.procs.delete(pid);
         if (!p?.binary) return; // a forked child that never exec'd (subshell): its exec was never reported either
+        if (p.shim && exitCode === SHIM_REFUSED) {
+          this.emit({ kind: 'policy', action: 'deny', decision: 'deny', subject: p.shim.command, timeMs, detail: { ...base, argv: p.shim.argv, rule: 'commands.deny', reason: 'refused by a commands.deny pattern' } });
+        }
         this.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, timeMs, detail: { ...base, exitCode, ...((st & 0x7f) !== 0 ? { signal: st & 0x7f } : {}) } });
         return;
       }

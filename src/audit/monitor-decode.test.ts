@@ -110,3 +110,24 @@ test('strace parser: escapes, unfinished/resumed lines, denied and ENOENT execs,
   const exits = ev.filter((e) => e.action === 'exit');
   assert.deepEqual(exits.map((e) => [e.subject, e.detail?.exitCode]), [['/bin/true', 0], ['/bin/sh', 137]]);
 });
+
+test('commands.deny shims: a refusal (exit 126 without exec of the real program) is a policy deny', () => {
+  const ev: EventInput[] = [];
+  const p = new StraceParser({ emit: (e) => ev.push(e) }, new Set(['git']));
+  for (const l of [
+    '20 1764355600.000001 execve("/usr/bin/bwrap", ["bwrap"], 0x1 /* 1 vars */) = 0',
+    '22 1764355600.100000 execve("/bin/sh", ["sh", "-c", "x"], 0x1 /* 1 vars */) = 0',
+    '23 1764355600.200000 execve("/usr/bin/git", ["git", "push", "--force"], 0x1 /* 1 vars */) = 0',
+    '23 1764355600.300000 +++ exited with 126 +++',
+    '24 1764355600.400000 execve("/usr/bin/git", ["git", "status"], 0x1 /* 1 vars */) = 0',
+    '24 1764355600.500000 execve("/.airlock/real/git", ["/.airlock/real/git", "status"], 0x1 /* 1 vars */) = 0',
+    '24 1764355600.600000 +++ exited with 126 +++',
+  ])
+    p.line(l);
+  const denies = ev.filter((e) => e.kind === 'policy');
+  assert.equal(denies.length, 1);
+  assert.equal(denies[0]!.subject, '/usr/bin/git');
+  assert.deepEqual(denies[0]!.detail?.argv, ['git', 'push', '--force']);
+  assert.equal(denies[0]!.timeMs, 1764355600300);
+  assert.equal(ev.find((e) => e.action === 'exec')!.timeMs, 1764355600100);
+});

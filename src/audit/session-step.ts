@@ -25,7 +25,7 @@ export interface AuditStepContext {
   id: string;
   dir: string;
   runDir: string;
-  policy: { source: { file: string; digest: string } };
+  policy: { source: { file: string; digest: string }; commands?: { deny: { text: string }[] } };
   backend: { name: string };
   spec: { argv: string[]; workspace: { sandboxPath: string }; monitor?: { gvisorPodInitConfig?: string; tracerArgv?: string[] } };
   audit: AuditSink;
@@ -76,9 +76,10 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
 
   const which = opts.monitor ?? (ctx.backend.name === 'gvisor' ? 'gvisor' : ctx.backend.name === 'bwrap' ? 'strace' : 'none');
   let stopMonitor: () => Promise<unknown> = async () => undefined;
+  const denyPatterns = (ctx.policy.commands?.deny ?? []).map((d) => d.text);
   try {
     if (which === 'gvisor') {
-      const mon = await startGvisorMonitor({ runDir: ctx.runDir, audit: log });
+      const mon = await startGvisorMonitor({ runDir: ctx.runDir, audit: log, denyPatterns });
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), gvisorPodInitConfig: mon.podInitConfigPath };
       stopMonitor = () => mon.stop();
       void mon.failed.then((err) => {
@@ -86,7 +87,7 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
         stop(`the gVisor monitor failed: ${err.message}`);
       });
     } else if (which === 'strace') {
-      const tr = await bwrapTracer({ runDir: ctx.runDir, audit: log });
+      const tr = await bwrapTracer({ runDir: ctx.runDir, audit: log, denyPatterns });
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), tracerArgv: tr.argvPrefix };
       stopMonitor = () => tr.stop();
       void tr.failed.then((err) => {

@@ -3,7 +3,7 @@
  * front of bwrap, following every fork (`-f`), stopping only at exec and fork calls thanks to
  * `--seccomp-bpf` (the kernel filters, so untraced syscalls run at full speed).
  *
- *   strace -f --seccomp-bpf -e trace=execve,execveat,fork,vfork,clone,clone3 -e signal=none
+ *   strace -f --seccomp-bpf -ttt -e trace=execve,execveat,fork,vfork,clone,clone3 -e signal=none
  *          -q -s 4096 -o <runDir>/strace.fifo -- bwrap ...
  *
  * strace writes to a FIFO we read; lines are parsed as they come: successful `execve` →
@@ -23,6 +23,7 @@ import { closeSync, constants as fsc, createReadStream, existsSync, openSync, un
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
 import { AirlockError } from '../util/errors.js';
+import { SHIM_REFUSED, shimCommandNames } from './gvisor-monitor.js';
 
 export interface BwrapTracer {
   /** Put in front of the bwrap argv (LaunchSpec.monitor.tracerArgv). Ends with `--`. */
@@ -40,6 +41,8 @@ export interface BwrapTracerOptions {
   audit: AuditSink;
   /** strace executable (default: `strace` on PATH). */
   strace?: string;
+  /** `commands.deny` patterns: refusals by their shims become `policy deny` events. */
+  denyPatterns?: string[];
 }
 
 /** Checks that strace exists and supports --seccomp-bpf. */
@@ -60,7 +63,7 @@ export async function bwrapTracer(opts: BwrapTracerOptions): Promise<BwrapTracer
   const mk = spawnSync('mkfifo', ['-m', '0600', fifoPath], { encoding: 'utf8' });
   if (mk.status !== 0) throw new AirlockError('monitor-start', `bwrap tracer: cannot create ${fifoPath}: ${mk.stderr.trim() || mk.error?.message}`, 'the session cannot start without its monitor', 1);
 
-  const parser = new StraceParser(opts.audit);
+  const parser = new StraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []));
   let resolveFailed!: (e: Error) => void;
   const failed = new Promise<Error>((r) => (resolveFailed = r));
   let stopped = false;
@@ -89,7 +92,7 @@ export async function bwrapTracer(opts: BwrapTracerOptions): Promise<BwrapTracer
   });
 
   return {
-    argvPrefix: [strace, '-f', '--seccomp-bpf', '-e', 'trace=execve,execveat,fork,vfork,clone,clone3', '-e', 'signal=none', '-q', '-s', '4096', '-o', fifoPath, '--'],
+    argvPrefix: [strace, '-f', '--seccomp-bpf', '-ttt', '-e', 'trace=execve,execveat,fork,vfork,clone,clone3', '-e', 'signal=none', '-q', '-s', '4096', '-o', fifoPath, '--'],
     fifoPath,
     failed,
     stats: parser.stats,
@@ -124,7 +127,7 @@ export class StraceParser {
   readonly stats = { lines: 0, execs: 0, exits: 0 };
   private rootPid: number | undefined;
   private agentStarted = false;
-  private procs = new Map<number, { binary?: string; ppid?: number; agent?: boolean; execd?: boolean }>();
+  private procs = new Map<number, { binary?: string; ppid?: number; agent?: boolean; execd?: boolean; shim?: { command: string; argv: string[] } }>();
   private unfinished = new Map<number, string>();
   /** pids inside a fork/clone that has not returned yet (vfork returns after the child's exec). */
   private forking = new Set<number>();
@@ -133,14 +136,18 @@ export class StraceParser {
   /** Parents whose child showed up while their fork had not returned yet. */
   private claimedEarly = new Set<number>();
 
-  constructor(private readonly audit: AuditSink) {}
+  constructor(
+    private readonly audit: AuditSink,
+    private readonly shimCommands: Set<string> = new Set(),
+  ) {}
 
   line(raw: string): void {
     this.stats.lines++;
-    const m = /^(\d+)\s+(.*)$/.exec(raw);
+    const m = /^(\d+)\s+(?:(\d+)\.(\d{6})\s+)?(.*)$/.exec(raw);
     if (!m) return;
     const pid = Number(m[1]);
-    let rest = m[2]!;
+    const timeMs = m[2] ? Number(m[2]) * 1000 + Math.floor(Number(m[3]) / 1000) : undefined;
+    let rest = m[4]!;
     if (this.rootPid === undefined) this.rootPid = pid;
     if (!this.procs.has(pid) && pid !== this.rootPid) {
       // A new process. strace reports fork results as pids of the sandbox's PID namespace
@@ -175,7 +182,8 @@ export class StraceParser {
       if (!p?.agent || !p.binary || !p.execd) return; // forked children that never exec'd are not reported
       this.stats.exits++;
       const exitCode = exit[2] !== undefined ? Number(exit[2]) : 128 + (SIGNALS[exit[3]!] ?? 0);
-      this.audit.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, detail: { pid, exitCode, signal: exit[3], source: 'strace' } });
+      if (p.shim && exitCode === SHIM_REFUSED) this.audit.emit({ kind: 'policy', action: 'deny', decision: 'deny', subject: p.shim.command, timeMs, detail: { pid, argv: p.shim.argv, rule: 'commands.deny', reason: 'refused by a commands.deny pattern', source: 'strace' } });
+      this.audit.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, timeMs, detail: { pid, exitCode, signal: exit[3], source: 'strace' } });
       return;
     }
     const call = /^(execve|execveat|clone3?|v?fork)\((.*)\)\s+=\s+(-?\d+|\?)(?:\s+(\w+))?(?:\s+\/\* (\d+) in strace's PID NS \*\/)?/.exec(rest);
@@ -201,13 +209,15 @@ export class StraceParser {
       p.binary = parsed.path;
       p.agent = true;
       p.execd = true;
+      const name = parsed.path.split('/').pop()!;
+      p.shim = this.shimCommands.has(name) && !parsed.path.startsWith('/.airlock/') ? { command: parsed.path, argv: [name, ...parsed.argv.slice(1)] } : undefined;
       this.agentStarted = true;
       this.procs.set(pid, p);
       this.stats.execs++;
-      this.audit.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: parsed.path, detail: { pid, ppid: p.ppid, argv: parsed.argv, truncated: parsed.truncated || undefined, source: 'strace' } });
+      this.audit.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: parsed.path, timeMs, detail: { pid, ppid: p.ppid, argv: parsed.argv, truncated: parsed.truncated || undefined, source: 'strace' } });
     } else if (errname === 'EACCES' || errname === 'EPERM') {
       if (!this.agentStarted && !this.procs.get(pid)?.agent) return;
-      this.audit.emit({ kind: 'process', action: 'exec', decision: 'deny', subject: parsed.path, detail: { pid, argv: parsed.argv, errno: errname, reason: 'execution refused inside the sandbox', source: 'strace' } });
+      this.audit.emit({ kind: 'process', action: 'exec', decision: 'deny', subject: parsed.path, timeMs, detail: { pid, argv: parsed.argv, errno: errname, reason: 'execution refused inside the sandbox', source: 'strace' } });
     }
   }
 }

@@ -75,7 +75,8 @@ export function suggestPolicy(input: SuggestInput): Suggestion {
   }
 
   const orig = input.original;
-  const commandName = (p: string) => (p.startsWith('/') && BIN_DIRS.has(dirname(p)) ? basename(p) : p);
+  // `/.airlock/real/git` is the real program behind a commands.deny shim: it is `git`
+  const commandName = (p: string) => (p.startsWith('/.airlock/') || (p.startsWith('/') && BIN_DIRS.has(dirname(p))) ? basename(p) : p);
   const allowCommands = [...new Set([...execs].map(commandName))].sort();
   const networkAllow = [...hosts.values()]
     .sort((a, b) => (a.host < b.host ? -1 : 1))
