@@ -91,6 +91,8 @@ export function buildMountPlan(spec: LaunchSpec, opts: MountPlanOptions = {}): M
   entries.push({ op: 'proc', target: '/proc' });
   entries.push({ op: 'dev', target: '/dev' });
   const size = spec.limits.diskBytes ?? DEFAULT_TMPFS_BYTES;
+  // POSIX shared memory: a sized tmpfs too (bwrap's /dev would otherwise hold it uncapped).
+  entries.push({ op: 'tmpfs', target: '/dev/shm', sizeBytes: size, noexec: true, mode: 0o1777 });
   entries.push({ op: 'tmpfs', target: '/tmp', sizeBytes: size, noexec: restricted, mode: 0o1777 });
   entries.push({ op: 'tmpfs', target: SANDBOX_HOME, sizeBytes: size, noexec: restricted, mode: 0o700 });
 

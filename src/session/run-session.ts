@@ -210,7 +210,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     prelude: [],
     executables,
     argvDeny: policy.commands.deny.map((d) => d.text),
-    limits: { ...policy.runtime.limits },
+    limits: { pids: DEFAULT_PIDS, ...stripUndefined(policy.runtime.limits) },
     tty: opts.tty,
   };
   timing('spec assembled', performance.now());
@@ -320,6 +320,13 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     }
   }
   return result;
+}
+
+/** Process cap when the policy sets none: a fork bomb must not take the host down. */
+export const DEFAULT_PIDS = 4096;
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** `AIRLOCK_TIMING=1`: how long each step took, on stderr (for tuning start-up). */

@@ -182,9 +182,9 @@ for (const backend of BACKENDS) {
       assert.notEqual(r.code, 0);
     });
 
-    test('disk fill stops at the disk limit in /tmp, home and the workspace', { skip }, async () => {
+    test('disk fill stops at the disk limit in /tmp, home, /dev/shm and the workspace', { skip }, async () => {
       const p = writePolicy(fx, 'disk.yaml', 'version: 1\nruntime: { limits: { disk: 16MiB } }\n');
-      for (const target of ['/tmp/fill', '/home/agent/fill', 'fill']) {
+      for (const target of ['/tmp/fill', '/home/agent/fill', '/dev/shm/fill', 'fill']) {
         const r = await runAirlock(fx, backend, p, ['python3', 'probe.py', 'diskfill', target, '64']);
         assert.match(r.stdout, /^contained: 28 /m, `${target}: ${r.stdout}${r.stderr}`);
       }
@@ -216,7 +216,8 @@ for (const backend of BACKENDS) {
     test('a copied binary cannot be executed from writable areas when commands are restricted', { skip: skip ?? (backend === 'bwrap' ? undefined : undefined) }, async () => {
       writeFileSync(join(fx.ws, 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
       const p = writePolicy(fx, 'noexec.yaml', 'version: 1\ncommands:\n  allow: [sh, cat, cp, chmod]\n');
-      const r = await runAirlock(fx, backend, p, ['sh', '-c', './run.sh; echo ws=$?; cp /usr/bin/cat /tmp/c && chmod +x /tmp/c && /tmp/c hello.txt; echo tmp=$?; cp /usr/bin/cat $HOME/c; chmod +x $HOME/c; $HOME/c hello.txt; echo home=$?']);
+      const r = await runAirlock(fx, backend, p, ['sh', '-c', './run.sh; echo ws=$?; cp /usr/bin/cat /tmp/c && chmod +x /tmp/c && /tmp/c hello.txt; echo tmp=$?; cp /usr/bin/cat $HOME/c; chmod +x $HOME/c; $HOME/c hello.txt; echo home=$?; cp /usr/bin/cat /dev/shm/c; chmod +x /dev/shm/c; /dev/shm/c hello.txt; echo shm=$?']);
+      assert.match(r.stdout, /shm=126/, r.stdout + r.stderr);
       assert.match(r.stdout, /ws=126/, r.stdout + r.stderr);
       assert.match(r.stdout, /tmp=126/, r.stdout + r.stderr);
       assert.match(r.stdout, /home=126/, r.stdout + r.stderr);
