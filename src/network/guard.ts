@@ -18,8 +18,8 @@
 import { lookup } from 'node:dns/promises';
 import { inPrefix, makeIP, parseCidr, type Cidr, type IPAddr } from './ip.js';
 
-/** Resolves a host name to every address it has. Injected in tests. */
-export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;
+/** Resolves a host name to every address it has. Injected in tests (plain address strings are accepted too). */
+export type Resolver = (host: string) => Promise<({ address: string; family?: number } | string)[] | string>;
 
 export const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
@@ -118,9 +118,10 @@ export async function resolveAndCheck(
   let addrs: IPAddr[];
   if (literal) addrs = [literal];
   else {
-    let raw: { address: string; family: number }[];
+    let raw: { address: string }[];
     try {
-      raw = await resolver(host);
+      const got = await resolver(host);
+      raw = (Array.isArray(got) ? got : [got]).map((r) => (typeof r === 'string' ? { address: r } : r));
     } catch (err) {
       return { ok: false, kind: 'resolve', why: `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     }

@@ -53,6 +53,8 @@ export interface StartProxyOptions {
   resolver?: Resolver;
   /** Also listen on 127.0.0.1:<tcpPort> (0 = any free port). For tests and benchmarks. */
   tcpPort?: number;
+  /** Same as `tcpPort` (`true` = any free port). */
+  tcp?: boolean | { port?: number };
   /** 'worker' (default) or 'inline'. */
   thread?: 'worker' | 'inline';
   /** Called once if the proxy dies while the session runs (after the session error event). */
@@ -72,8 +74,9 @@ export interface ProxyStats {
 
 export interface ProxyHandle {
   socketPath: string;
-  /** The TCP port when `tcpPort` was given. */
+  /** The TCP port on 127.0.0.1 when `tcpPort` (or `tcp`) was given; `port` is the same. */
   tcpPort?: number;
+  port?: number;
   thread: 'worker' | 'inline';
   stats(): ProxyStats;
   /** false once the proxy died (worker crashed) or was closed. */
@@ -154,6 +157,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     }
   }
   const network = { allow: opts.policy.network.allow, deny: opts.policy.network.deny };
+  if (opts.tcpPort === undefined && opts.tcp) opts = { ...opts, tcpPort: opts.tcp === true ? 0 : (opts.tcp.port ?? 0) };
   const tracker = new StatsTracker();
   const emit = (e: EventInput) => {
     tracker.observe(e);
@@ -188,6 +192,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     return {
       socketPath,
       tcpPort,
+      port: tcpPort,
       thread,
       stats: () => tracker.snapshot(),
       alive: () => open,
@@ -245,6 +250,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   return {
     socketPath,
     tcpPort,
+    port: tcpPort,
     thread,
     stats: () => tracker.snapshot(),
     alive: () => state === 'running',

@@ -473,3 +473,22 @@ test('fail closed: when the proxy worker dies the session records it and the soc
   assert.equal(after2.status, 0);
   await proxy.close();
 });
+
+test('startProxy accepts `tcp: true` and resolvers answering plain address strings', async () => {
+  const events: EventInput[] = [];
+  const p = await startProxy({
+    policy: policy([`plain.test:${echo.port}`]),
+    socketPath: sock(),
+    audit: { emit: (e) => events.push(e) },
+    tcp: true,
+    resolver: async (h) => (h === 'plain.test' ? ['127.0.0.1'] : []),
+  });
+  try {
+    assert.equal(p.port, p.tcpPort);
+    const r = await get(p.port!, `http://plain.test:${echo.port}/`);
+    assert.equal(r.status, 403, 'still guarded: 127.0.0.1 is not named');
+    assert.match(r.headers['x-airlock-deny']!, /blocked address: plain\.test → 127\.0\.0\.1 is loopback/);
+  } finally {
+    await p.close();
+  }
+});
