@@ -8,7 +8,7 @@ import { parseFlags, type Command } from './command.js';
 export const auditCommand: Command = {
   name: 'audit',
   summary: 'Posture audit: what the agent setup can reach (fs, shell, network, secrets) and what to fix.',
-  usage: 'airlock audit [--repo DIR] [--policy FILE] [--home DIR] [--env] [--format text|json|markdown|sarif] [--fail-on LEVEL]',
+  usage: 'airlock audit [--repo DIR] [--policy FILE] [--home DIR] [--env] [--format text|json|markdown|sarif] [--fail-on LEVEL] [--no-runtime-probe] [--probe-backends]',
   help: [
     'Reads agent configurations (Claude Code, Codex, Cursor, VS Code/Copilot, MCP, Aider, Gemini CLI,',
     'airlock policies), CI workflows, credential files and the runtime; changes nothing it inspects.',
