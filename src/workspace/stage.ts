@@ -126,6 +126,9 @@ export async function stageWorkspace(opts: StageOptions): Promise<StagedWorkspac
     throw new AirlockError('workspace-missing', `workspace ${opts.workspace}: no such directory`, 'pass an existing directory with --workspace', 2);
   }
   if (!statSync(ws).isDirectory()) throw new AirlockError('workspace-missing', `workspace ${ws}: not a directory`, 'pass a directory with --workspace', 2);
+  if (opts.diskBytes !== undefined && (!Number.isSafeInteger(opts.diskBytes) || opts.diskBytes < 1 << 20)) {
+    throw new AirlockError('workspace-disk', `disk limit ${opts.diskBytes}: must be a whole number of bytes, at least 1 MiB`, 'set runtime.limits.disk to e.g. 2GiB', 2);
+  }
   const sessionDir = resolve(opts.sessionDir);
   mkdirSync(sessionDir, { recursive: true, mode: 0o700 });
   const sdReal = realpathSync(sessionDir);
@@ -176,7 +179,6 @@ async function stageOverlay(ws: string, dir: string, opts: StageOptions): Promis
   };
   try {
     if (opts.diskBytes !== undefined) {
-      if (!Number.isSafeInteger(opts.diskBytes) || opts.diskBytes < 1 << 20) throw new AirlockError('workspace-disk', `diskBytes ${opts.diskBytes}: must be an integer of at least 1 MiB`, 'set runtime.limits.disk to e.g. 2GiB', 2);
       tmpfs = join(dir, 'layer');
       mkdirSync(tmpfs, { mode: 0o700 });
       const r = await exec('mount', ['-t', 'tmpfs', '-o', `size=${opts.diskBytes},mode=0700,nosuid,nodev`, 'airlock-layer', tmpfs]);
