@@ -487,7 +487,7 @@ test('startProxy accepts `tcp: true` and resolvers answering plain address strin
     assert.equal(p.port, p.tcpPort);
     const r = await get(p.port!, `http://plain.test:${echo.port}/`);
     assert.equal(r.status, 403, 'still guarded: 127.0.0.1 is not named');
-    assert.match(r.headers['x-airlock-deny']!, /blocked address: plain\.test → 127\.0\.0\.1 is loopback/);
+    assert.match(r.headers['x-airlock-deny']!, /blocked address: plain\.test -> 127\.0\.0\.1 is loopback/);
   } finally {
     await p.close();
   }

@@ -245,7 +245,7 @@ export class ProxyCore {
       (x) => this.matcher.deniedAddress(x, port),
     );
     if (r.ok) return { ok: true as const, addresses: [...r.addresses].sort((x, y) => x.family - y.family) };
-    if (r.kind === 'blocked') return { ok: false as const, kind: 'blocked' as const, address: r.address, reason: `blocked address: ${host} → ${r.address} is ${r.why}; only an allow rule naming that literal address opens it` };
+    if (r.kind === 'blocked') return { ok: false as const, kind: 'blocked' as const, address: r.address, reason: `blocked address: ${host} -> ${r.address} is ${r.why}; only an allow rule naming that literal address opens it` };
     return { ok: false as const, kind: 'resolve' as const, address: undefined, reason: r.why };
   }
 
