@@ -96,7 +96,9 @@ export const bwrapBackend: Backend = {
     }
     const args = bwrapArgs(spec, prepared.plan, { file: prepared.emptyFile, dir: prepared.emptyDir }, noexecDir);
 
-    const { memoryBytes, pids, cpus } = spec.limits;
+    const { memoryBytes, cpus } = spec.limits;
+    let pids = spec.limits.pids;
+    if (pids === undefined && spec.defaultLimits?.pids && process.getuid?.() === 0 && cgroupAvailable()) pids = spec.defaultLimits.pids;
     let cg: Cgroup | undefined;
     let argv = [bwrap, ...args];
     if (spec.monitor?.tracerArgv?.length) argv = [...spec.monitor.tracerArgv, ...argv];

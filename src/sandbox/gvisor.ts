@@ -77,7 +77,8 @@ export function ociConfig(spec: LaunchSpec, plan: MountPlan, empty: { file: stri
         break; // created in the root skeleton
     }
   }
-  const { memoryBytes, cpus, pids } = spec.limits;
+  const { memoryBytes, cpus } = spec.limits;
+  const pids = spec.limits.pids ?? spec.defaultLimits?.pids;
   const resources: Record<string, unknown> = {};
   if (memoryBytes) resources.memory = { limit: memoryBytes, swap: memoryBytes };
   if (cpus) resources.cpu = { quota: Math.max(1000, Math.round(cpus * 100000)), period: 100000 };

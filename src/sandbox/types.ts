@@ -42,6 +42,8 @@ export interface LaunchSpec {
   /** `commands.deny` argv patterns (as written, `*` = anything), refused by shims at the program's path. */
   argvDeny?: string[];
   limits: { wallTimeMs?: number; memoryBytes?: number; pids?: number; cpus?: number; diskBytes?: number };
+  /** Safety caps applied when the backend can do so cheaply (e.g. a default pids cap); never an error. */
+  defaultLimits?: { pids?: number };
   /** Give the agent a terminal (when airlock itself has one). */
   tty: boolean;
   /** Runtime monitoring hooks from audit/. */

@@ -210,7 +210,8 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     prelude: [],
     executables,
     argvDeny: policy.commands.deny.map((d) => d.text),
-    limits: { pids: DEFAULT_PIDS, ...stripUndefined(policy.runtime.limits) },
+    limits: { ...policy.runtime.limits },
+    defaultLimits: { pids: DEFAULT_PIDS },
     tty: opts.tty,
   };
   timing('spec assembled', performance.now());
@@ -324,10 +325,6 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
 
 /** Process cap when the policy sets none: a fork bomb must not take the host down. */
 export const DEFAULT_PIDS = 4096;
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** `AIRLOCK_TIMING=1`: how long each step took, on stderr (for tuning start-up). */
 function timing(what: string, since: number): void {
