@@ -247,6 +247,6 @@ export function splitHostPort(authority: string): { host: string; port?: number 
 }
 
 export function printable(s: string): string {
-  const t = s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  const t = s.length > 80 ? `${s.slice(0, 80)}...` : s;
   return t.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
