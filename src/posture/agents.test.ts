@@ -125,3 +125,22 @@ test('home credentials: an encrypted PKCS#8 key is low, an unencrypted PEM key h
   const sev = Object.fromEntries(r.findings.filter((f) => f.id === 'cred.home-file').map((f) => [f.file!.split('/').pop(), f.severity]));
   assert.deepEqual(sev, { id_a: 'high', id_b: 'low' });
 });
+
+test('OpenCode: no permission block means everything is allowed; a bash map with "*": ask is scoped', () => {
+  const open = auditTree({ 'repo/opencode.json': JSON.stringify({ $schema: 'https://opencode.ai/config.json', mcp: { gh: { type: 'local', command: ['npx', '-y', 'gh-mcp'], environment: { GH_TOKEN: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' } } } }) });
+  const a = open.agents.find((x) => x.agent === 'opencode')!;
+  assert.equal(a.everythingByDefault, true);
+  assert.equal(open.findings.find((f) => f.id === 'opencode.allow-any-shell')!.severity, 'critical');
+  assert.ok(ids(open).includes('mcp.inline-credential'));
+  assert.ok(ids(open).includes('mcp.unpinned-package'));
+  assert.ok(!JSON.stringify(open).includes('A1b2C3d4E5f6G7h8I9j0'));
+  const narrow = auditTree({ 'home/.config/opencode/opencode.json': '{ "permission": { "edit": "ask", "bash": { "*": "ask", "npm test": "allow" }, "webfetch": "deny" } }' });
+  const b = narrow.agents.find((x) => x.agent === 'opencode')!;
+  assert.deepEqual([b.categories.filesystem.access, b.categories.shell.access, b.categories.network.access], ['ask', 'scoped', 'none']);
+  assert.deepEqual(ids(narrow), []);
+});
+
+test('Claude Code: additionalDirectories of / or ~ is flagged', () => {
+  const r = auditTree({ 'repo/.claude/settings.json': JSON.stringify({ permissions: { additionalDirectories: ['~/', '../shared'] } }) });
+  assert.equal(r.findings.filter((f) => f.id === 'claude.additional-directory-wide').length, 1);
+});

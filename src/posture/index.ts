@@ -20,6 +20,7 @@ import { scanCursor } from './agents/cursor.js';
 import { scanVscode } from './agents/vscode.js';
 import { scanGemini } from './agents/gemini.js';
 import { scanAider } from './agents/aider.js';
+import { scanOpencode } from './agents/opencode.js';
 import { scanMcpFiles } from './agents/mcp-files.js';
 import { scanInstructionFile } from './agents/instructions.js';
 import { scanRepoFiles } from './repo-scan.js';
@@ -75,6 +76,7 @@ export function runAudit(opts: AuditOptions = {}): AuditReport {
   safe('vscode', () => scanVscode(ctx));
   safe('gemini', () => scanGemini(ctx));
   safe('aider', () => scanAider(ctx));
+  safe('opencode', () => scanOpencode(ctx));
   safe('mcp', () => scanMcpFiles(ctx));
   safe('instructions', () => {
     for (const f of INSTRUCTION_FILES) scanInstructionFile(ctx, resolve(repo, f), 'Agent');

@@ -74,6 +74,21 @@ function scanScope(ctx: AuditContext, scope: 'repo' | 'home', files: string[], c
       modeFile = file;
     }
     if (perms.disableBypassPermissionsMode === 'disable') bypassDisabled = true;
+    for (const dir of asStringArray(perms.additionalDirectories)) {
+      if (/^(\/|~|~\/|\$HOME|\/home|\/Users|\/root)\/?$/.test(dir.trim())) {
+        ctx.add({
+          id: 'claude.additional-directory-wide',
+          severity: 'medium',
+          category: 'agent-config',
+          title: `Claude Code's working area is extended to ${dir} (every file there is in reach)`,
+          evidence: `${ctx.display(file)}: permissions.additionalDirectories contains "${dir}"`,
+          asi: ['ASI02', 'ASI03'],
+          fix: 'List only the directories the task needs; under airlock, extra paths are read-only by default (filesystem.read).',
+          file,
+          line: lineOf(parsed.text, JSON.stringify(dir)),
+        });
+      } else notes.push(`additional directory: ${dir}`);
+    }
     if (isRecord(s.sandbox) && s.sandbox.enabled === true) {
       sandboxEnabled = true;
       notes.push(`Claude Code's own sandbox is enabled (${ctx.display(file)})`);
