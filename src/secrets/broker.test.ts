@@ -280,3 +280,13 @@ test('sandboxCaFiles: merged bundle = system store + session CA; env points ever
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('onValue hands each value to a redaction hook once; secretsIn names (never returns) matching secrets', async () => {
+  const seen: [string, string][] = [];
+  const br = await startSecretBroker({ policy: policy(BASE), sessionId: 's-14', audit: new Sink(), env: { HOST_TOKEN: REAL }, onValue: (n, v) => seen.push([n, v]) });
+  assert.deepEqual(seen, [['TOKEN', REAL]]);
+  assert.deepEqual(br.secretsIn(`x ${REAL} y`), ['TOKEN']);
+  assert.deepEqual(br.secretsIn('nothing here'), []);
+  await br.close();
+  assert.deepEqual(br.secretsIn(REAL), [], 'after close no value is held');
+});

@@ -54,6 +54,11 @@ export interface SecretBrokerOptions {
   upstreamCA?: string | string[];
   /** Environment the `env:` sources read (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called with every real value when it is acquired (start, renewal), e.g. to register it with the
+   * audit log's redaction (`AuditLog.redact(value, name)`) as a second line of defence.
+   */
+  onValue?: (name: string, value: string) => void;
 }
 
 export interface SandboxCaFiles {
@@ -188,7 +193,20 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
     const value = await readSecretSource(spec.name, spec.source, { env: opts.env });
     return { value, expiresAt: ttlEnd };
   };
-  const settled = await Promise.allSettled(entries.map(async (e) => Object.assign(e, await acquire(e))));
+  const noteValue = (name: string, value: string) => {
+    try {
+      opts.onValue?.(name, value);
+    } catch {
+      /* best effort: the broker itself never writes values anywhere */
+    }
+  };
+  const settled = await Promise.allSettled(
+    entries.map(async (e) => {
+      const r = await acquire(e);
+      noteValue(e.spec.name, r.value);
+      return Object.assign(e, r);
+    }),
+  );
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
     await Promise.allSettled(entries.flatMap((e) => (e.minted ?? []).map((tok) => revokeInstallationToken(e.spec.mint!, tok, mintCa))));
@@ -228,6 +246,7 @@ export async function startSecretBroker(opts: SecretBrokerOptions): Promise<Secr
     if (closed || e.state === 'revoked') return;
     try {
       const r = await acquire(e);
+      noteValue(e.spec.name, r.value);
       if (closed) return;
       e.value = r.value;
       e.expiresAt = r.expiresAt;

@@ -26,7 +26,10 @@ export async function startSecretsDoor(ctx: SessionContext): Promise<void> {
   const p = ctx.policy;
   const needed = p.secrets.length > 0 || p.network.allow.some((r) => r.methods !== undefined || r.paths !== undefined);
   if (!needed) return;
-  const broker = await startSecretBroker({ policy: p, sessionId: ctx.id, audit: { emit: (e) => ctx.audit.emit(e) }, env: ctx.hostEnv });
+  // If the session's audit sink offers redaction (AuditLog.redact), register every value with it too.
+  const sink = ctx.audit as typeof ctx.audit & { redact?: (value: string, label: string) => void };
+  const onValue = typeof sink.redact === 'function' ? (name: string, value: string) => sink.redact!(value, name) : undefined;
+  const broker = await startSecretBroker({ policy: p, sessionId: ctx.id, audit: { emit: (e) => ctx.audit.emit(e) }, env: ctx.hostEnv, ...(onValue ? { onValue } : {}) });
   ctx.defer('secrets broker', async () => {
     ctx.interceptor = undefined;
     await broker.close();
