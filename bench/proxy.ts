@@ -10,7 +10,7 @@
  * the client on the main thread. Runs alternate direct/proxy rounds; medians are reported.
  * 3. With `--relay`: start-up cost of the in-sandbox relay on each installed backend — `/bin/true`
  *    without a relay, behind the socat launcher, and behind the Node relay (medians of 5).
- * Usage: node dist/bench/proxy.js [--bulk-mib N] [--requests N] [--rounds N] [--relay]
+ * Usage: node dist/bench/proxy.js [--bulk-mib N] [--requests N] [--rounds N] [--relay] [--inline]
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -170,6 +170,7 @@ async function main(): Promise<void> {
     socketPath: join(dir, 'p.sock'),
     audit: { emit: () => events++ },
     tcpPort: 0,
+    thread: process.argv.includes('--inline') ? 'inline' : 'worker',
   });
   try {
     console.log(`bench/proxy: bulk ${BULK_MIB} MiB × ${ROUNDS} rounds, ${REQUESTS} keep-alive requests × ${ROUNDS} rounds (proxy thread: ${proxy.thread})`);
