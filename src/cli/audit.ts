@@ -10,7 +10,7 @@ export const auditCommand: Command = {
   summary: 'Posture audit: what the agent setup can reach (fs, shell, network, secrets) and what to fix.',
   usage: 'airlock audit [--repo DIR] [--policy FILE] [--home DIR] [--env] [--format text|json|markdown|sarif] [--fail-on LEVEL] [--no-runtime-probe] [--probe-backends]',
   help: [
-    'Reads agent configurations (Claude Code, Codex, Cursor, VS Code/Copilot, MCP, Aider, Gemini CLI,',
+    'Reads agent configurations (Claude Code, Codex, Cursor, VS Code/Copilot, MCP, Aider, Gemini CLI, OpenCode,',
     'airlock policies), CI workflows, credential files and the runtime; changes nothing it inspects.',
     '',
     'Flags:',
