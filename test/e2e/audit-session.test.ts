@@ -91,14 +91,17 @@ for (const backend of ['bwrap', 'gvisor'] as const) {
     has((e) => e.kind === 'session' && e.action === 'start' && e.detail.backend === backend, 'session start');
     has((e) => e.kind === 'session' && e.action === 'end' && e.detail.exitCode === 0, 'session end');
     const kinds = cli(['log', 'show', 'last', '--kind', 'network', '--json']);
+    assert.equal(kinds.code, 0, kinds.err);
     assert.ok((JSON.parse(kinds.out) as AuditEvent[]).every((e) => e.kind === 'network'));
 
     const v = cli(['log', 'verify', 'last']);
     assert.equal(v.code, 0, v.err);
     assert.match(v.out, /ok/);
     const list = cli(['log', 'list', '--json']);
+    assert.equal(list.code, 0, list.err);
     assert.equal((JSON.parse(list.out) as unknown[]).length, 1);
     const ocsf = cli(['log', 'export', 'last', '--format', 'ocsf']);
+    assert.equal(ocsf.code, 0, ocsf.err);
     const classes = new Set(ocsf.out.trim().split('\n').map((l) => (JSON.parse(l) as { class_uid: number }).class_uid));
     for (const c of [1007, 1001, 4002]) assert.ok(classes.has(c), `OCSF class ${c}`);
 
