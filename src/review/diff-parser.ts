@@ -8,8 +8,9 @@
  * (`diff --cc`, `@@@`), CRLF line endings, `\ No newline at end of file`, C-quoted paths with octal
  * escapes, and non-UTF-8 bytes (decoded with replacement characters; paths fall back to latin1).
  * Text before the first file (mail headers, commit messages of a `format-patch` series) and
- * between files is skipped. A hunk that ends early, a hunk header that does not parse, or input
- * that holds no diff at all is a `DiffParseError` naming the input line — never a crash.
+ * between files is skipped. Wrong hunk counts are tolerated where the intent is clear (see
+ * `hunkLine`); a junk line inside a hunk, a hunk header that does not parse, or input that holds
+ * no diff at all is a `DiffParseError` naming the input line — never a crash.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { inflateSync } from 'node:zlib';
@@ -82,8 +83,10 @@ export class DiffParser {
     const rest = this.partial + this.decoder.end();
     this.partial = '';
     if (rest.length) this.line(rest);
-    if (this.state === 'hunk' && (this.oldLeft > 0 || this.newLeft > 0)) {
-      throw new DiffParseError(this.lineNo, `input ended inside a hunk of ${this.file?.path}: ${this.oldLeft} old and ${this.newLeft} new lines missing`, 'the diff looks truncated');
+    if (this.state === 'hunk') {
+      // a short last hunk (hand-made counts, or a diff cut at a line boundary): keep what is there
+      this.oldLeft = 0;
+      this.newLeft = 0;
     }
     this.finishFile();
     if (!this.sawAnyFile && this.sawText) {
@@ -116,46 +119,65 @@ export class DiffParser {
   }
 
   /** Returns true when the line was consumed as part of the current hunk. */
+  /**
+   * Returns true when the line was consumed as part of the current hunk. Hand-made diffs often get
+   * the hunk counts wrong; the scorer must still see every line, so it is lenient where the intent
+   * is unambiguous: `+`/`-` lines right after a complete hunk extend it (they would otherwise be
+   * invisible to review), and a new `diff --git`/`@@` header or the end of input closes a hunk
+   * that is short. A line that is neither hunk content nor a header while lines are still
+   * expected is an error.
+   */
   private hunkLine(l: string, crlf: boolean): boolean {
     const f = this.file!;
-    if (this.oldLeft === 0 && this.newLeft === 0) {
-      if (l.startsWith('\\')) return true; // "\ No newline at end of file" after the last line
+    const c = l.length ? l[0] : ' ';
+    if (this.oldLeft <= 0 && this.newLeft <= 0) {
+      if (c === '\\') return true; // "\ No newline at end of file" after the last line
+      if (c === '+' && !l.startsWith('+++ ')) return this.take(f, '+', l, crlf);
+      if (c === '-' && l !== '-- ' && !l.startsWith('--- ')) return this.take(f, '-', l, crlf);
       return false;
     }
-    const c = l.length ? l[0] : ' ';
-    if (crlf) f.crlf = true;
+    if (l.startsWith('diff --git ') || l.startsWith('@@ ') || l.startsWith('diff --cc ')) {
+      this.oldLeft = 0;
+      this.newLeft = 0;
+      return false;
+    }
     switch (c) {
       case ' ':
-        if (this.oldLeft <= 0 || this.newLeft <= 0) throw this.countError(l);
-        this.oldLeft--;
-        this.newLeft--;
-        this.newNo++;
-        this.oldNo++;
-        if (this.keepLines) f.lines.push({ kind: ' ', text: l.slice(1), line: this.newNo, hunk: this.hunkIndex });
-        return true;
       case '+':
-        if (this.newLeft <= 0) throw this.countError(l);
-        this.newLeft--;
-        this.newNo++;
-        f.addedCount++;
-        if (this.keepLines) f.lines.push({ kind: '+', text: l.slice(1), line: this.newNo, hunk: this.hunkIndex });
-        return true;
       case '-':
-        if (this.oldLeft <= 0) throw this.countError(l);
-        this.oldLeft--;
-        this.oldNo++;
-        f.removedCount++;
-        if (this.keepLines) f.lines.push({ kind: '-', text: l.slice(1), line: this.oldNo, hunk: this.hunkIndex });
-        return true;
+        return this.take(f, c, l, crlf);
       case '\\':
         return true;
       default:
-        throw new DiffParseError(this.lineNo, `hunk of ${f.path} ended early: expected ${this.oldLeft} more old and ${this.newLeft} more new lines, got ${JSON.stringify(l.slice(0, 60))}`, 'the hunk header counts do not match its lines; regenerate the diff (do not edit diffs by hand)');
+        if (this.oldLeft === Infinity) {
+          this.oldLeft = 0;
+          this.newLeft = 0;
+          return false;
+        }
+        throw new DiffParseError(this.lineNo, `hunk of ${f.path} ended early: expected ${Math.max(0, this.oldLeft)} more old and ${Math.max(0, this.newLeft)} more new lines, got ${JSON.stringify(l.slice(0, 60))}`, 'the hunk header counts do not match its lines; regenerate the diff (do not edit diffs by hand)');
     }
   }
 
-  private countError(l: string): DiffParseError {
-    return new DiffParseError(this.lineNo, `line ${JSON.stringify(l.slice(0, 60))} does not fit the hunk of ${this.file!.path} (${this.oldLeft} old / ${this.newLeft} new lines left)`, 'the hunk header counts do not match its lines');
+  private take(f: FileDiff, c: string, l: string, crlf: boolean): boolean {
+    if (crlf) f.crlf = true;
+    if (c === ' ') {
+      this.oldLeft--;
+      this.newLeft--;
+      this.newNo++;
+      this.oldNo++;
+      if (this.keepLines) f.lines.push({ kind: ' ', text: l.slice(1), line: this.newNo, hunk: this.hunkIndex });
+    } else if (c === '+') {
+      this.newLeft--;
+      this.newNo++;
+      f.addedCount++;
+      if (this.keepLines) f.lines.push({ kind: '+', text: l.slice(1), line: this.newNo, hunk: this.hunkIndex });
+    } else {
+      this.oldLeft--;
+      this.oldNo++;
+      f.removedCount++;
+      if (this.keepLines) f.lines.push({ kind: '-', text: l.slice(1), line: this.oldNo, hunk: this.hunkIndex });
+    }
+    return true;
   }
 
   /** Combined diff (`diff --cc`): one prefix column per parent. */
@@ -387,6 +409,16 @@ export class DiffParser {
       return;
     }
     const m = HUNK_RE.exec(l);
+    if (!m && /^@@\s*(@@.*)?$/.test(l)) {
+      // "@@ @@" (no ranges, some tools emit it): count nothing, number from 1
+      this.oldNo = 0;
+      this.newNo = 0;
+      this.oldLeft = Infinity;
+      this.newLeft = Infinity;
+      this.hunkIndex++;
+      this.state = 'hunk';
+      return;
+    }
     if (!m) throw new DiffParseError(this.lineNo, `cannot parse hunk header ${JSON.stringify(l.slice(0, 60))} of ${f.path || 'the first file'}`, 'a hunk header looks like "@@ -12,7 +12,9 @@"');
     this.oldNo = Number(m[1]) - 1;
     this.oldLeft = m[2] === undefined ? 1 : Number(m[2]);
@@ -404,9 +436,6 @@ export class DiffParser {
     if (!f) return;
     this.flushBinary();
     this.file = null;
-    if (this.state === 'hunk' && (this.oldLeft > 0 || this.newLeft > 0)) {
-      throw new DiffParseError(this.lineNo, `hunk of ${f.path} ended early: ${this.oldLeft} old and ${this.newLeft} new lines missing`, 'the diff looks truncated');
-    }
     this.state = 'idle';
     if (f.newPath === '') f.newPath = f.path || null;
     if (f.oldPath === '') f.oldPath = f.status === 'added' ? null : f.path || null;
