@@ -16,7 +16,7 @@
  * reaper deletes the container state left behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { fstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { airlockHome } from '../session/store.js';
 import { AirlockError } from '../util/errors.js';
@@ -184,7 +184,9 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
           return undefined;
         },
         teardown() {
-          releaseOwned(owner);
+          // `runsc run` deletes its container when it ends normally; only a container whose state is
+          // still there (killed, failed start) needs `runsc kill` + `runsc delete` (~2 runsc starts).
+          if (stateLeft(root, id)) releaseOwned(owner);
           for (const d of cgroupDirs) removeDir(d);
           removeOwner(spec.sessionId);
         },
@@ -207,6 +209,14 @@ export function tuningFlags(text: string | undefined): string[] {
     if (!allowed.test(f)) throw new AirlockError('usage', `AIRLOCK_RUNSC_TUNING: "${f}" is not an accepted runsc tuning flag`, 'accepted: --platform=systrap|ptrace --directfs=true|false --file-access[-mounts]=exclusive|shared --dcache=N', 2);
   }
   return out;
+}
+
+function stateLeft(root: string, id: string): boolean {
+  try {
+    return readdirSync(root).some((n) => n.startsWith(`${id}_`) || n === `runsc-${id}.sock`);
+  } catch {
+    return false;
+  }
 }
 
 function isSocket(fd: number): boolean {
