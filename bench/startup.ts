@@ -102,7 +102,7 @@ const rows: [string, () => unknown][] = [
 
 const results = new Map<string, number[]>();
 try {
-  for (const [name, fn] of rows) await fn(); // warm-up (page cache, runsc binary)
+  for (const [, fn] of rows) await fn(); // warm-up (page cache, runsc binary)
   // Interleave the rows so that load changes on a shared machine hit all of them alike.
   for (let i = 0; i < N; i++) {
     for (const [name, fn] of rows) {
