@@ -122,3 +122,18 @@ test('fail closed: when the proxy cannot start, the agent is never started', { t
   assert.match(r.stderr, /egress proxy could not start/);
   assert.equal(echo.connections(), 0);
 });
+
+test('the relay works when commands.allow does not list sh or socat (agent = curl only)', { timeout: 90_000 }, async (t) => {
+  const backends = (['gvisor', 'bwrap'] as const).filter(installed);
+  if (backends.length === 0) return t.skip('no sandbox backend installed');
+  const echo = await startEchoServer();
+  t.after(() => echo.close());
+  const { root, policy, env } = setup([`127.0.0.1:${echo.port}`]);
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(policy, `version: 1\nfilesystem: { workspace: ./ws }\ncommands: { allow: [curl] }\nnetwork:\n  allow: ["127.0.0.1:${echo.port}"]\n`);
+  for (const b of backends) {
+    const r = await airlock(['run', '--policy', policy, '--backend', b, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${echo.port}/restricted`], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '200', `${b}: ${r.stderr}`);
+  }
+});
