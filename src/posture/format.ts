@@ -3,6 +3,7 @@
  * wikis) or SARIF 2.1.0 (code scanning). All four are produced from the already-scrubbed report,
  * so no format can show a secret the JSON does not.
  */
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import { ASI_TITLES, SEVERITIES, TOOL_CATEGORIES, type AuditReport, type Finding, type Severity } from './types.js';
@@ -146,6 +147,8 @@ function sarif(r: AuditReport): unknown {
       level: SARIF_LEVEL[f.severity],
       message: { text: `${f.title}. Evidence: ${f.evidence}. Fix: ${f.fix}` },
       properties: { severity: f.severity, category: f.category, asi: f.asi, evidence: f.evidence, fix: f.fix, 'security-severity': SECURITY_SEVERITY[f.severity] },
+      // Stable across runs and line moves, so code scanning tracks a finding instead of re-opening it.
+      partialFingerprints: { 'airlockFinding/v1': createHash('sha256').update(`${f.id}\0${f.file ? relative(r.inputs.repo, f.file) : ''}\0${f.evidence.replace(/:\d+(?=[:\s]|$)/g, '')}`).digest('hex').slice(0, 32) },
     };
     if (f.file) {
       const rel = relative(r.inputs.repo, f.file);
