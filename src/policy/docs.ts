@@ -33,6 +33,7 @@ function typeOf(s: Schema): string {
     if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map of ${typeOf(s.additionalProperties)}`;
     return 'mapping';
   }
+  if (Array.isArray(s.type)) return s.type.join(' or ');
   if (s.type === 'integer') return 'integer';
   return String(s.type ?? 'any');
 }

@@ -13,7 +13,7 @@ type AjvClass = typeof Ajv2020Module.default;
 const Ajv2020: AjvClass = (Ajv2020Module as unknown as { default: AjvClass }).default;
 
 function compile() {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, formats: { uri: true } });
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, formats: { uri: true } });
   return ajv.compile(policyJsonSchema());
 }
 

@@ -224,3 +224,20 @@ test('loadPolicyFile names a missing file and hints at init', () => {
   writeFileSync(join(dir, 'airlock.yaml'), 'version: 1\nfilesystem: { workspace: sub }\n');
   assert.equal(loadPolicyFile(join(dir, 'airlock.yaml')).filesystem.workspace, join(dir, 'sub'));
 });
+
+test('a bad secret name points at the name itself', () => {
+  const p = one('version: 1\nnetwork: { allow: [a.example.com] }\nsecrets:\n  bad-name: { from: env:X, inject: { host: a.example.com } }\n', 'secrets.bad-name');
+  assert.deepEqual([p.line, p.col], [4, 3]);
+  assert.match(p.message, /environment variable name/);
+});
+
+test('out-of-range numbers say the bound and what was given; one problem per key', () => {
+  const ps = problems('version: 1\nruntime: { limits: { memory: 0, pids: -1 } }\n');
+  assert.deepEqual(ps.map((p) => p.path), ['runtime.limits.memory', 'runtime.limits.pids']);
+  assert.match(ps[1]!.message, /must be ≥ 1, got number -1/);
+});
+
+test('env.set accepts numbers and booleans as text', () => {
+  const p = loadPolicyText('version: 1\nenv: { set: { CI: 1, DEBUG: true, NAME: x } }\n', '/w/airlock.yaml');
+  assert.deepEqual(p.env.set, { CI: '1', DEBUG: 'true', NAME: 'x' });
+});

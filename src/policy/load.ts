@@ -77,7 +77,7 @@ export function parseAndValidate(text: string, display: string): PolicyDocument 
   if (typeof data !== 'object' || Array.isArray(data)) throw new PolicyError(display, [{ path: '', message: 'the policy must be a mapping of keys (version, runtime, filesystem, ...)', ...pos(doc, lineCounter, []) }]);
 
   const result = policySchema.safeParse(data, { reportInput: true });
-  if (!result.success) throw new PolicyError(display, result.error.issues.flatMap((i) => issueToProblems(i, doc, lineCounter)));
+  if (!result.success) throw new PolicyError(display, firstPerPath(result.error.issues.flatMap((i) => issueToProblems(i, doc, lineCounter))));
   const problems = semanticProblems(result.data).map((p) => ({ ...p, ...pos(doc, lineCounter, p.pathParts, p.atKey) }));
   if (problems.length) throw new PolicyError(display, problems.map(({ pathParts: _p, atKey: _k, ...rest }) => rest));
   return result.data;
@@ -90,6 +90,12 @@ function issueToProblems(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter
       return { path: keyPath(full), message: `unknown key "${k}"`, hint: hintForUnknown(issue.path, k), ...pos(doc, lc, full, true) };
     });
   }
+  if (issue.code === 'invalid_key') {
+    // A record key (secret name, env variable name) that fails its own check: point at the key.
+    const inner = (issue as unknown as { issues?: z.core.$ZodIssue[] }).issues?.[0];
+    const name = String(issue.path[issue.path.length - 1] ?? '');
+    return [{ path: keyPath(issue.path), message: `"${name}": ${inner?.message ?? 'not a valid name'}`, hint: 'use letters, digits and _, not starting with a digit (e.g. GITHUB_TOKEN)', ...pos(doc, lc, issue.path, true) }];
+  }
   if (issue.code === 'invalid_union') {
     // Report the most specific branch failure rather than "invalid input".
     const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors ?? [];
@@ -98,6 +104,12 @@ function issueToProblems(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter
   }
   const path = issue.path;
   return [{ path: keyPath(path), message: describeIssue(issue), hint: hintFor(path), ...pos(doc, lc, path) }];
+}
+
+/** One problem per key path (a value failing two checks, e.g. `memory: 0`, is reported once). */
+function firstPerPath(problems: PolicyProblem[]): PolicyProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => (p.path === '' ? true : seen.has(p.path) ? false : (seen.add(p.path), true)));
 }
 
 function depth(issues: z.core.$ZodIssue[]): number {
@@ -116,6 +128,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     const input = (issue as { input?: unknown }).input;
     const msg = issue.message.replace(/^Invalid (input|option): /, '');
     return input === undefined ? `missing: ${msg}` : `${msg}, got ${describeInput(input)}`;
+  }
+  const small = /^Too (?:small|big): expected \w+ to (be|have) (.+)$/.exec(issue.message);
+  if (small) {
+    const input = (issue as { input?: unknown }).input;
+    return `must ${small[1]} ${small[2]!.replace('>=', '≥ ').replace('<=', '≤ ').replace(/^>/, '> ').replace(/^</, '< ')}${input !== undefined ? `, got ${describeInput(input)}` : ''}`;
   }
   return issue.message;
 }

@@ -173,7 +173,13 @@ export const policySchema = z
     env: z
       .object({
         pass: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name')).optional().describe('Host environment variables passed into the sandbox unchanged.'),
-        set: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string()).optional().describe('Variables set in the sandbox.'),
+        set: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'),
+            z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)).describe('The value; numbers and booleans are written as text (`CI: 1` sets CI=1).'),
+          )
+          .optional()
+          .describe('Variables set in the sandbox.'),
       })
       .strict()
       .optional()
