@@ -8,7 +8,7 @@
  */
 import { basename, relative } from 'node:path';
 import type { AuditContext } from './context.js';
-import { walkFiles } from './fsread.js';
+import { readTextFile, walkFiles } from './fsread.js';
 import { findTokens, isSecretName, kindFromName, looksLikeSecretValue } from './secrets.js';
 import { airlockRunFix } from './agent-entry.js';
 import { checkCredentialFile, CREDENTIAL_FILE_NAMES } from './credentials.js';
@@ -47,13 +47,21 @@ const TEXT_EXT = /\.(env|sh|bash|zsh|ps1|py|rb|js|mjs|cjs|ts|tsx|jsx|go|rs|java|
 
 export function scanRepoFiles(ctx: AuditContext): void {
   const files = walkFiles(ctx.repo, { maxDepth: 8, maxFiles: 4000 });
+  let budget = 64 * 1024 * 1024;
   for (const file of files) {
     const name = basename(file);
     const rel = relative(ctx.repo, file);
     const isDotenv = /^\.env(\..*)?$/.test(name) || name.endsWith('.env');
     if (!TEXT_EXT.test(name) && !SCRIPT_NAME.test(name) && !isDotenv) continue;
-    const r = ctx.read(file);
+    // Bounded: files over 512 KiB (bundles, lockfiles, data) are skipped, and the walk stops reading
+    // after 64 MiB in total, so a huge tree costs seconds, not minutes.
+    if (budget <= 0) {
+      ctx.warn(`repository scan stopped after 64 MiB of text; later files were not checked for tokens`);
+      break;
+    }
+    const r = readTextFile(file, 512 * 1024);
     if (!r.ok || r.text.includes('\u0000')) continue;
+    budget -= r.text.length;
     const text = r.text;
     if (SCRIPT_NAME.test(name) || rel.startsWith('.github/')) scanFlags(ctx, file, text);
     if (isDotenv) scanDotenv(ctx, file, text, name);
