@@ -135,3 +135,20 @@ test('a DSSE in-toto attestation attached as a git note verifies; every tamperin
   assert.ok(statSync(join(dir, 'attestation.json')).size > 0);
   rmSync(join(repo, 'build'), { recursive: true });
 });
+
+test('verifyAttestation(envelope, ctx) checks an envelope alone (signature, certificate, key, head)', async (t) => {
+  const h = withTempHome();
+  t.after(h.cleanup);
+  const { env, seal } = await attestedSession([{ kind: 'create', type: 'file', path: 'a', mode: 0o644, sha256: sha('a') }]);
+  const st = decodeStatement(env);
+  const ok = verifyAttestation(env, { head: seal.head, publicKey: st.predicate.sessionKey.publicKey });
+  assert.equal(ok.ok, true, ok.reason);
+  assert.equal(ok.statement?.predicate.session, st.predicate.session);
+  const wrongHead = verifyAttestation(env, { head: 'f'.repeat(64) });
+  assert.equal(wrongHead.ok, false);
+  assert.match(wrongHead.reason, /log head/);
+  const forged = { ...env, payload: Buffer.from(JSON.stringify({ ...st, predicate: { ...st.predicate, exitCode: 0, hosts: [] } })).toString('base64') };
+  const bad = verifyAttestation(forged, {});
+  assert.equal(bad.ok, false);
+  assert.match(bad.reason, /altered/);
+});

@@ -239,8 +239,66 @@ export interface AttestVerifyResult {
   statement?: Statement;
 }
 
-/** Verifies the attestation attached to `rev` (see the module doc for the checks). */
-export function verifyAttestation(repo: string, rev: string, opts: { trustedKeys?: Set<string>; sessionsRoot?: string } = {}): AttestVerifyResult {
+export interface EnvelopeVerifyResult {
+  ok: boolean;
+  /** One line: why it failed, or what was verified. */
+  reason: string;
+  checks: AttestCheck[];
+  statement?: Statement;
+}
+
+/**
+ * Verifies an attestation envelope on its own (no repository): DSSE signature by the session key,
+ * the key's host certificate and trust, and — when given — that it names `ctx.publicKey` and the
+ * log head `ctx.head`. The subject is not checked here (that needs the commit: `verifyAttestation(repo, rev)`).
+ */
+export function verifyEnvelope(envelope: unknown, ctx: { publicKey?: string; head?: string; trustedKeys?: Set<string> } = {}): EnvelopeVerifyResult {
+  const checks: AttestCheck[] = [];
+  const add = (name: string, ok: boolean | null, detail: string) => checks.push({ name, ok, detail });
+  const done = (statement?: Statement): EnvelopeVerifyResult => {
+    const bad = checks.find((c) => c.ok === false);
+    return { ok: !bad, reason: bad ? bad.detail : checks.map((c) => c.detail).join('; '), checks, statement };
+  };
+  let env: DsseEnvelope;
+  let st: Statement;
+  try {
+    env = parseEnvelope(typeof envelope === 'string' ? envelope : JSON.stringify(envelope), 'attestation');
+    st = decodeStatement(env);
+  } catch (err) {
+    add('envelope', false, (err as Error).message);
+    return done();
+  }
+  const p = st.predicate;
+  const typeOk = env.payloadType === DSSE_PAYLOAD_TYPE && st._type === STATEMENT_TYPE && st.predicateType === PREDICATE_TYPE && !!p?.sessionKey?.publicKey;
+  add('statement', typeOk, typeOk ? `in-toto statement, predicate ${PREDICATE_TYPE}, session ${p.session}` : 'unexpected payload/statement/predicate type');
+  if (!typeOk) return done(st);
+  const sigOk = env.signatures.some((x) => verifySig(p.sessionKey.publicKey, pae(env.payloadType, Buffer.from(env.payload, 'base64')), x.sig));
+  add('signature', sigOk, sigOk ? `signed by session key ${fingerprintOf(p.sessionKey.publicKey).slice(0, 23)}…` : 'no signature by the session key over the payload: the attestation was altered');
+  if (ctx.publicKey !== undefined) add('key', ctx.publicKey === p.sessionKey.publicKey, ctx.publicKey === p.sessionKey.publicKey ? 'the session key is the one in the session log' : 'the attestation is signed by a different key than the session log\'s');
+  const cert = p.sessionKey.certificate;
+  const certOk = !!cert && certificateValid(cert) && cert.publicKey === p.sessionKey.publicKey && cert.session === p.session;
+  add('certificate', certOk, certOk ? `session key certified by host ${fingerprintOf(cert.hostPublicKey).slice(0, 23)}…` : 'the session key certificate is invalid or does not match');
+  if (certOk) {
+    const trusted = (ctx.trustedKeys ?? trustedHostKeys()).has(cert.hostPublicKey);
+    add('host', trusted, trusted ? 'the certifying host key is trusted here' : `host key ${fingerprintOf(cert.hostPublicKey)} is not trusted here (add its public key to $AIRLOCK_HOME/identity/trusted/)`);
+  }
+  if (ctx.head !== undefined) add('log', ctx.head === p.log?.head, ctx.head === p.log?.head ? 'the attestation names the session log\'s head' : `the attestation names log head ${String(p.log?.head).slice(0, 16)}…, the log ends at ${ctx.head.slice(0, 16)}…`);
+  return done(st);
+}
+
+/**
+ * Verifies the attestation attached to `rev` (see the module doc for the checks).
+ * Called with an envelope object instead of a repository path, it verifies the envelope alone
+ * (`verifyEnvelope`), for callers that already hold the note.
+ */
+export function verifyAttestation(envelope: object, ctx?: { commit?: string; publicKey?: string; head?: string }): EnvelopeVerifyResult;
+export function verifyAttestation(repo: string, rev: string, opts?: { trustedKeys?: Set<string>; sessionsRoot?: string }): AttestVerifyResult;
+export function verifyAttestation(a: string | object, b?: string | { commit?: string; publicKey?: string; head?: string }, c?: { trustedKeys?: Set<string>; sessionsRoot?: string }): AttestVerifyResult | EnvelopeVerifyResult {
+  if (typeof a !== 'string') return verifyEnvelope(a, typeof b === 'object' ? b : {});
+  return verifyAttestationAt(a, String(b), c ?? {});
+}
+
+function verifyAttestationAt(repo: string, rev: string, opts: { trustedKeys?: Set<string>; sessionsRoot?: string }): AttestVerifyResult {
   const rp = git(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
   const commit = rp.stdout.toString().trim();
   if (rp.status !== 0 || !commit) throw new AirlockError('attest-rev', `${repo}: "${rev}" is not a commit`, 'give a commit, branch or tag', 2);

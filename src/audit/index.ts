@@ -22,6 +22,7 @@ export { formatSessionSummary, type SummaryInput } from './summary.js';
 export {
   attachAttestation,
   verifyAttestation,
+  verifyEnvelope,
   writeSessionAttestation,
   changesDigest,
   digestEntriesFromChanges,
@@ -34,6 +35,7 @@ export {
   type Statement,
   type SessionPredicate,
   type AttestVerifyResult,
+  type EnvelopeVerifyResult,
   type ChangeLike,
 } from './attest.js';
 export { toOcsf, toOcsfLines, toJsonl } from './export.js';

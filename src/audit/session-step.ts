@@ -63,7 +63,10 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
     onError: (err) => stop(`the audit log cannot be written (${err.message}); airlock does not run agents unrecorded`),
   });
   // `session end` from run-session carries the exit code: keep it for the real end event.
-  const sink: AuditSink = {
+  // `redact(value, label)` is passed through so the secrets door can register real values
+  // (broker `onValue`) with the log as a second line of defence: `(ctx.audit as RedactingSink).redact?.(v, name)`.
+  const sink: AuditSink & { redact(value: string, label: string): void } = {
+    redact: (value: string, label: string) => log.redact(value, label),
     emit(e: EventInput) {
       if (e.kind === 'session' && e.action === 'end') {
         endDetail = { ...(e.detail ?? {}) };
