@@ -21,9 +21,9 @@ export const logCommand: Command = {
   help: [
     'Subcommands:',
     '  log list [--json]                                   sessions, newest last',
-    '  log show SESSION|last [--kind K]... [--json]        events (JSON: an array of events)',
+    '  log show SESSION|last [--kind K]... [--denied] [--json]  events (JSON: an array of events)',
     '  log verify SESSION|last [--json]                    check hashes, chain, signatures; exit 1 naming the line',
-    '  log export [SESSION|last] --format jsonl|ocsf [--all]  events for log pipelines (OCSF 1.1 classes)',
+    '  log export [SESSION|last] --format jsonl|ocsf [--all] [--kind K]...  events for log pipelines (OCSF 1.1 classes)',
     '',
     'Kinds: process, file, network, secret, policy, session.',
   ].join('\n'),
@@ -87,7 +87,7 @@ function parseKinds(values: string[] | undefined): EventKind[] | undefined {
 }
 
 function show(argv: string[]): number {
-  const c = cmd('show', 'airlock log show SESSION|last [--kind K]... [--json]');
+  const c = cmd('show', 'airlock log show SESSION|last [--kind K]... [--denied] [--json]');
   const { values, positionals } = parseFlags(c, argv, { kind: { type: 'string', multiple: true }, json: { type: 'boolean' }, denied: { type: 'boolean' } }, { maxPositionals: 1 });
   const id = resolveSession(positionals[0] ?? 'last');
   const events = queryEvents(id, { kinds: parseKinds(values.kind), decision: values.denied ? 'deny' : undefined });
