@@ -49,7 +49,8 @@ export async function startSecretsDoor(ctx: SessionContext): Promise<void> {
     if (s.source?.kind === 'file') ctx.spec.deny.push(s.source.path);
     if (s.mint?.privateKey.kind === 'file') ctx.spec.deny.push(s.mint.privateKey.path);
   }
-  const ca = broker.sandboxCaFiles(join(ctx.runDir, 'ca'), { sandboxDir: SANDBOX_CA_DIR });
+  // Without a sandbox (--unsafe-no-sandbox) nothing is mounted: point at the host files directly.
+  const ca = broker.sandboxCaFiles(join(ctx.runDir, 'ca'), ctx.backend.name === 'none' ? {} : { sandboxDir: SANDBOX_CA_DIR });
   ctx.spec.mounts.push(...ca.mounts);
   Object.assign(ctx.spec.env, ca.env, broker.env);
   ctx.interceptor = broker.interceptor;
