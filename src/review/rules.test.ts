@@ -73,6 +73,9 @@ test('secrets: real-looking keys are high and redacted in evidence; documentatio
   atLeast(r, 'high', 'secrets/aws-access-key');
   const text = JSON.stringify(r);
   assert.ok(!text.includes(key) && !text.includes(tok), 'a secret leaked into the report');
+  const cfg = score(addFile('config/app.yml', 'api_key: 9fK2mQ7xLp4vR8tZ1wB6nC3s\n'), addFile('.env', 'STRIPE_API_KEY=rk9Tq2LmW8xZ4vB7nC1dF5gH3jK6pQ0s\n'));
+  assert.equal(cfg.findings.filter((f) => f.category === 'secrets' && f.severity === 'high').length, 2);
+  assert.ok(!JSON.stringify(cfg).includes('9fK2mQ7xLp4vR8tZ1wB6nC3s') && !JSON.stringify(cfg).includes('rk9Tq2LmW8xZ4vB7nC1dF5gH3jK6pQ0s'), 'an unquoted secret leaked into the report');
   const doc = score(addFile('test/fixtures/creds.ini', 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n'));
   assert.equal(doc.findings.filter((f) => f.category === 'secrets').length, 0);
 });

@@ -83,6 +83,10 @@ export function redact(text: string): string {
     });
   }
   out = out.replace(GENERIC_ASSIGNMENT, (m: string, _k: string, value: string) => (isReferenceValue(value) || isPlaceholderSecret(value) ? m : m.replace(value, mask(value))));
+  // unquoted `key: value` / `KEY=value` (YAML, .env, INI)
+  out = out.replace(/([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pass|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)([^\s"'#,;]{12,})/gi, (m: string, pre: string, value: string) =>
+    value.includes('…[REDACTED]') || isReferenceValue(value) || isPlaceholderSecret(value) || entropy(value) < 3 || value.includes('://') ? m : `${pre}${mask(value)}`,
+  );
   // long opaque runs (base64/hex) that look like key material
   out = out.replace(/[A-Za-z0-9+/_-]{40,}={0,2}/g, (m) => (entropy(m) > 4.3 && !/^[a-z-]+$/i.test(m) && !DOC_EXAMPLES.some((d) => m.includes(d)) ? mask(m) : m));
   return out;

@@ -62,7 +62,7 @@ const DECODE_EXEC = [
   /\b(eval|exec|Function)\s*\(\s*(await\s+)?\(?\s*(await\s+)?[\w.]*\b(urlopen|urllib\.request\.urlopen|requests\.get|fetch|axios\.get|got|http\.get|https\.get)\s*\(/,
   /\b(eval|exec)\s*\(\s*[\w.]*(responseText|res\.data|response\.text|response\.content|r\.text|\.read\(\))\s*\)/,
 ];
-const SEND_SECRETS = /(\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b|\.request\s*\(|\.post\s*\()[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
+const SEND_SECRETS = /(\b(curl|wget|nc|ncat|netcat|socat|http|https?\.request|fetch|axios(\.\w+)?|requests\.(post|put|get)|urllib\.request|urlopen|Invoke-WebRequest|Invoke-RestMethod|XMLHttpRequest|sendBeacon)\b|\.request\s*\(|\.post\s*\(|https?\.get\s*\(|\.get\s*\(\s*[`'"]https?:)[^\n]*(\$\(\s*(env|printenv|set|export -p|cat\s+[^)]*(\.ssh|\.aws|\.npmrc|\.env\b|\.git-credentials|\.docker\/config|id_rsa|id_ed25519|passwd|shadow|\.kube|\.netrc|\.pypirc|credentials))|JSON\.stringify\(\s*process\.env\s*\)|\bprocess\.env\s*[,)}]|\bos\.environ\s*[,)}]|dict\(os\.environ\)|@\S*(\.ssh\/|\.aws\/|\.env\b|id_rsa|\.npmrc|\.git-credentials|\/etc\/passwd)|\$\{?\{?\s*(secrets\.|env\.)?(AWS_SECRET_ACCESS_KEY|NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|NODE_AUTH_TOKEN|ACTIONS_RUNTIME_TOKEN|ANTHROPIC_API_KEY|OPENAI_API_KEY)\b)/i;
 const PIPE_SEND = /\b(env|printenv|set|cat\s+\S*(\.ssh\/\S+|\.aws\/credentials|\.npmrc|\.git-credentials|\.env\b|\.netrc))\b[^\n|]*\|\s*(curl|wget|nc|ncat|netcat|socat|base64[^\n|]*\|\s*(curl|wget|nc))\b/i;
 const REVERSE_SHELL = /\/dev\/tcp\/[\w.-]+\/\d+|\bnc(at)?\s+(-\w+\s+)*-e\s+\/bin\/(ba)?sh|\bsocket\.socket\([^\n]*\bsubprocess\b|pty\.spawn\(\s*['"]\/bin\/(ba)?sh|\bmkfifo\b[^\n]*\bnc\b/i;
 const EXFIL_HOSTS = /(webhook\.site|requestbin\.(com|net)|pipedream\.net|burpcollaborator\.net|\.oast\.(fun|me|pro|live|site|online)|interact\.sh|ngrok(-free)?\.(io|app|dev)|transfer\.sh|pastebin\.com\/(raw|api)|hastebin\.com|0x0\.st|termbin\.com|api\.telegram\.org\/bot|discord(app)?\.com\/api\/webhooks|trycloudflare\.com|requestcatcher\.com|canarytokens\.com|dnslog\.cn|ceye\.io)/i;
@@ -106,7 +106,7 @@ const KEYWORDS: Record<number, string[]> = {
   [CRED]: ['.ssh/', '.aws/', '.npmrc', '.git-credentials', '.docker/', '.kube/', 'gh/hosts', 'wallet.dat', 'login data', 'local state', 'keychain', '.netrc', '.pypirc', ".env'", '.env"', 'process.env)', 'process.env )', 'environ', 'printenv', 'gh auth token', 'metadata.google', '169.254.169.254', '/etc/passwd', '/etc/shadow', 'metamask', 'exodus', 'extension settings', 'leveldb', 'keystore', 'solana', 'id.json', 'electrum'],
   [URL]: ['://'],
   [AT]: ['@'],
-  [SEND]: ['fetch', 'axios', '.request', 'request.post', 'requests.', 'urlopen', 'xmlhttprequest', 'websocket', 'dns.resolve', 'net.connect', 'socket.connect', 'curl ', 'wget ', 'user/repos', 'gh repo create', 'octokit', 'sendbeacon', 'smtplib'],
+  [SEND]: ['fetch', 'axios', '.request', 'https.get', 'http.get', 'request.post', 'requests.', 'urlopen', 'xmlhttprequest', 'websocket', 'dns.resolve', 'net.connect', 'socket.connect', 'curl ', 'wget ', 'user/repos', 'gh repo create', 'octokit', 'sendbeacon', 'smtplib'],
 };
 const SCANNER = new LiteralScanner(Object.entries(KEYWORDS).flatMap(([m, toks]) => toks.map((t) => [t, Number(m)] as [string, number])));
 const LONG_LITERAL = /["'`][^"'`\s]{16,}["'`]/;
@@ -145,7 +145,7 @@ export function contentRules(v: FileView, report: Report): void {
     if (des) destructive(v, l, ctx, report);
     if (per) permissions(v, l, ctx, report);
   }
-  if (/^\.env(\.[\w-]+)?$|^[\w-]+\.env$/.test(v.base) && !/example|sample|template|dist|defaults?|test|ci$/.test(v.base)) envFileSecrets(v, report);
+  if ((/^\.env(\.[\w-]+)?$|^[\w-]+\.env$/.test(v.base) || /\.(ya?ml|ini|cfg|conf|properties|toml)$/.test(v.base)) && !/example|sample|template|dist|defaults?|test|ci$|\.lock$|lock\.ya?ml$/.test(v.base) && !v.isTest && !v.isDoc) envFileSecrets(v, report);
   if (v.isTest && !v.isDoc) {
     const skips = v.added.filter((x) => /\b(it|test|describe)\.skip\(|\bx(it|describe|test)\(|@pytest\.mark\.skip|@unittest\.skip|@Disabled\b|@Ignore\b|\bt\.Skip\(|\.todo\(/.test(x.text));
     if (skips.length >= 3) report(mk(v, 'tests-disabled', 'destructive', 'medium', skips[0]!, '', `${skips.length} tests are switched off (skip/xit/@Disabled) in this change`, 'fix or delete tests openly; do not silence them'));
@@ -159,11 +159,11 @@ export function contentRules(v: FileView, report: Report): void {
 /** Unquoted `KEY=value` secrets in committed .env files (the generic rule needs quotes). */
 function envFileSecrets(v: FileView, report: Report): void {
   for (const l of v.added) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*)\s*=\s*["']?([^\s"'#]{12,})/i.exec(l.text);
+    const m = /^\s*(?:export\s+|-\s+)?([A-Za-z0-9_.-]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_.-]*)\s*[=:]\s*["']?([^\s"'#]{12,})["']?\s*$/i.exec(l.text);
     if (!m) continue;
     const value = m[2]!;
-    if (isReferenceValue(value) || isPlaceholderSecret(value) || entropy(value) < 3.2) continue;
-    report(mk(v, 'env-file-secret', 'secrets', 'high', l, '', `${m[1]} is committed with a real-looking value in ${v.base}: .env files hold live credentials`, 'remove the file from git (keep a .env.example with placeholders), rotate the credential'));
+    if (isReferenceValue(value) || isPlaceholderSecret(value) || entropy(value) < 3.2 || !/\d/.test(value) || /^\$\{\{|^\{\{|^<|^%\(|^!|secrets\.|:\/\/|^\.{0,2}\/|^[\w-]+(\.[\w-]+){2,}$/.test(value)) continue;
+    report(mk(v, 'config-secret', 'secrets', 'high', l, '', `${m[1]} is committed with a real-looking value in ${v.base}`, 'remove the value from git (keep an example file with placeholders), rotate the credential, load it from the environment or a secret store'));
     return;
   }
 }
@@ -389,4 +389,4 @@ function permissions(v: FileView, l: HunkLine, ctx: LineContext, report: Report)
 
 /** A file that both reads credential stores and sends data out is a harvester, even across lines. */
 const CRED_READ = /(\/etc\/(passwd|shadow)\b|metamask|exodus|Local Extension Settings|leveldb|\.electrum|solana\/id\.json|keystore\/UTC|\.ssh\/(id_|known_hosts|config)|\.aws\/credentials|\.npmrc|\.git-credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts|wallet\.dat|Login Data|Local State|keychain|\.netrc|\.pypirc|\.env['"]|JSON\.stringify\(\s*process\.env\s*\)|Object\.(keys|entries)\(\s*process\.env\s*\)|dict\(\s*os\.environ\s*\)|os\.environ\.copy\(\)|os\.environ\.items\(\)|\bprintenv\b|\bgh auth token\b|metadata\.google\.internal|169\.254\.169\.254)/;
-const CRED_SEND = /\b(fetch|axios\.(post|put)|https?\.request|request\.post|requests\.(post|put)|urllib\.request\.urlopen|urlopen|XMLHttpRequest|WebSocket|dns\.resolve|net\.connect|socket\.connect|curl\s|wget\s|api\.github\.com\/user\/repos|gh repo create|octokit|sendBeacon|smtplib)\b|\.request\s*\(/;
+const CRED_SEND = /\b(fetch|axios\.(post|put|get)|https?\.(request|get)|request\.post|requests\.(post|put)|urllib\.request\.urlopen|urlopen|XMLHttpRequest|WebSocket|dns\.resolve|net\.connect|socket\.connect|curl\s|wget\s|api\.github\.com\/user\/repos|gh repo create|octokit|sendBeacon|smtplib)\b|\.request\s*\(/;

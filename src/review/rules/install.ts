@@ -72,6 +72,7 @@ export function installRules(v: FileView, report: Report): void {
     for (const l of v.added) {
       const b = /^\s*build-backend\s*=\s*["']([^"']+)["']/.exec(l.text);
       if (b && !STANDARD_BACKENDS.test(b[1]!)) report(mk(v, 'build-backend', 'install-scripts', 'high', l, '', `non-standard build backend "${b[1]}" runs its code when anyone pip-installs from source`, 'use a standard backend (setuptools, hatchling, flit, poetry-core, pdm, maturin)'));
+      if (/^\s*\[tool\.hatch\.build(\.targets\.\w+)?\.hooks\.custom\]/.test(l.text)) report(mk(v, 'hatch-build-hook', 'install-scripts', 'medium', l, '', 'a custom Hatch build hook runs repository code when the package is built or installed from source', 'review the hook script as install-time code'));
       if (/^\s*backend-path\s*=/.test(l.text)) report(mk(v, 'backend-path', 'install-scripts', 'high', l, '', 'backend-path loads the build backend from the repository itself: in-tree code runs on install', 'use a published build backend'));
     }
   }
