@@ -7,6 +7,9 @@ import { markdown, mdCell, render, sarif } from './format.js';
 
 const fixtures = new URL('../../../test/fixtures/', import.meta.url);
 
+/** Fake credentials planted in the corpus: none may appear in any report. */
+const LEAK_CANARIES = ['AKIA4QX7ZK2M9TRB3LWE', 'k9Qz7vXn2LpR8sTw4YbE1mHc6JdF0gUaVi3NoPqS', 'ghp_R4nd0mLo0k1ngT0k3nV4lu3Xq9Zt2Wm8Kp5c', 'xoxb-2318765490-5512398760123', 'sk-proj-Zk3mQ9xT2vLw8RbN5cY1hJ7pD4fG6sA0', 'rk9Tq2LmW8xZ4vB7nC1dF5gH3jK6pQ0s', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ'];
+
 /** The official SARIF 2.1.0 schema (draft-04) loaded into Ajv 8: `id` → `$id`, format checks off. */
 function sarifValidator() {
   const schema = JSON.parse(readFileSync(new URL('sarif-schema-2.1.0.json', fixtures), 'utf8')) as Record<string, unknown>;
@@ -28,6 +31,8 @@ test('SARIF output validates against the official 2.1.0 schema for every corpus 
     const ok = validate(doc);
     assert.ok(ok, `${f}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
     results += (doc as { runs: { results: unknown[] }[] }).runs[0]!.results.length;
+    const text = JSON.stringify(doc);
+    for (const secret of LEAK_CANARIES) assert.ok(!text.includes(secret), `${f}: the report leaks a secret (${secret.slice(0, 6)}…)`);
   }
   assert.ok(results > 50, 'the corpus should produce SARIF results');
 });
