@@ -145,3 +145,16 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+test('runtime.isolation: auto picks the strongest working backend (gVisor here)', { skip: backendSkipReason('gvisor') }, async () => {
+  const fx = makeFixture();
+  try {
+    const p = writePolicy(fx, 'auto.yaml', 'version: 1\nruntime: { isolation: auto }\n');
+    const r = spawnSync(AIRLOCK, ['run', '--policy', p, '--workspace', fx.ws, '--', 'sh', '-c', 'cat /proc/version'], { cwd: fx.ws, env: fx.env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    // gVisor reports its own (synthetic) kernel version, not the host's.
+    assert.notEqual(r.stdout.trim(), readFileSync('/proc/version', 'utf8').trim());
+  } finally {
+    fx.cleanup();
+  }
+});
