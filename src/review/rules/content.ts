@@ -35,6 +35,25 @@ const INJECTION: RegExp[] = [
   /\bfrom\s+now\s+on,?\s+you\s+(are|will|must|should)\b|\bnew\s+instructions\s*:/i,
   /\bwithout\s+(telling|informing|notifying|alerting|asking|mentioning\s+(it\s+|this\s+)?to)\s+(the\s+)?(user|human|developer|anyone|reviewer|operator|maintainers?)\b/i,
 ];
+/** A lower-case keyword each INJECTION pattern needs (parallel array): skips the regex cheaply. */
+const INJECTION_GATE: string[][] = [
+  ['ignore', 'disregard', 'forget', 'override', 'bypass'],
+  ['you are'],
+  ['as the', 'as an', 'as a '],
+  ['agent', 'assistant', 'model', 'tool'],
+  ['note', 'attention', 'important', 'message', 'instruction', 'reminder'],
+  ['<', '['],
+  ['do not', "don't", 'never'],
+  ['without'],
+  ['factory'],
+  ['ignore', 'disregard', 'forget'],
+  ['if you are'],
+  ['hey', 'hi', 'dear', 'attention', 'psst'],
+  ['when'],
+  ['from now on', 'new instructions'],
+  ['without'],
+];
+
 /** Only in files agents obey: ordinary instructions that move data out or run fetched code. */
 const AGENT_ONLY_INJECTION: RegExp[] = [
   /\b(send|post|upload|forward|copy|exfiltrate|report)\b[^.\n]{0,80}\bto\s+(https?:\/\/|[\w-]+\.[\w.-]+\/)/i,
@@ -99,7 +118,7 @@ const AT = 512;
 const KEYWORDS: Record<number, string[]> = {
   [INJ]: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'you are', 'as the', 'as an', 'as a ', 'agent', 'assistant', 'note to', 'note for', 'attention', 'important', 'instruction', 'message to', 'message for', 'reminder', 'im_start', 'im_end', '<|system', 'inst]', '<<sys', '<</sys', '<system', '</system', '<instruction', 'system prompt', 'do not', "don't", 'never', 'without', 'near-factory', 'near factory', 'if you are', 'hey ', 'dear ', 'psst', 'when ', 'from now on', 'new instructions'],
   [SEC]: ['akia', 'asia', 'abia', 'acca', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat', 'xox', 'hooks.slack', 'private key', 'sk-', 'sk_live', 'rk_live', 'npm_', ':_auth', ':_pass', 'aiza', 'glpat', 'hf_', 'pypi-', 'discord', 'aws_secret', 'awssecret', 'aws_access', 'sg.', 'accountkey=', 'dop_v1_', 'shpat_', 'shpss_', 'hvs.', 'xkeysib-', 'key-', ':aa', 'sq0atp-', 'sq0csp-'],
-  [GEN]: ['secret', 'token', 'passw', 'api_key', 'api-key', 'apikey', 'access_key', 'access-key', 'accesskey', 'private_key', 'private-key', 'privatekey', 'auth'],
+  [GEN]: ['secret', 'token', 'pass', 'credential', 'api_key', 'api-key', 'apikey', 'access_key', 'access-key', 'accesskey', 'private_key', 'private-key', 'privatekey', 'auth'],
   [EXF]: ['curl', 'wget', 'iwr', 'invoke-', 'iex', 'base64', 'atob', 'b64', 'buffer.from', 'unescape', 'decodeuri', 'fromcharcode', 'zlib', 'codecs', 'fromhex', 'marshal', 'powershell', 'pwsh', 'compile', 'require(', 'module.constructor', '/dev/tcp', 'nc ', 'ncat', 'netcat', 'socat', 'socket', 'pty.', 'mkfifo', 'fetch', 'axios', 'requests.', 'urllib', 'urlopen', 'xmlhttprequest', 'sendbeacon', '.request', '.post', 'nslookup', 'dig ', 'host ', 'ping ', 'drill ', 'resolve-dnsname', 'dns.', 'gethostbyname', 'dangerously', 'yolo', 'trust-all', 'allow-all', 'full-auto', 'approval-mode', 'bypasspermissions', 'webhook', 'requestbin', 'pipedream', 'burpcollaborator', 'oast.', 'interact.sh', 'ngrok', 'transfer.sh', 'pastebin', 'hastebin', '0x0.st', 'termbin', 'telegram', 'trycloudflare', 'requestcatcher', 'canarytokens', 'dnslog', 'ceye', 'env |', 'env|', 'printenv', 'eval', 'exec', 'function(', 'function (', '://1', '://2', '://3', '://4', '://5', '://6', '://7', '://8', '://9'],
   [DES]: ['rm ', 'rm\t', 'rmtree', 'rmsync', 'rmdir', 'rimraf', 'remove', 'rm_rf', 'removeall', 'del /', 'format c', 'mkfs', 'dd if', 'find ', ':()', 'aws ', 'gcloud', 'az group', 'kubectl', 'terraform', 'gh repo', 'doctl', 'drop ', 'truncate', 'delete from', 'git '],
   [PER]: ['chmod', 'setcap', 'nopasswd', 'chown', 's_isuid', '4755'],
@@ -118,6 +137,8 @@ export function contentRules(v: FileView, report: Report): void {
   let reads: HunkLine | undefined;
   let sends: HunkLine | undefined;
   let downloads = false;
+  const cfgFile = (/^\.env(\.[\w-]+)?$|^[\w-]+\.env$/.test(v.base) || /\.(ya?ml|ini|cfg|conf|properties|toml)$/.test(v.base)) && !/example|sample|template|dist|defaults?|test|ci$|\.lock$|lock\.ya?ml$/.test(v.base) && !v.isTest && !v.isDoc;
+  const cfgCandidates: HunkLine[] = [];
   for (let i = 0; i < v.added.length; i++) {
     const l = v.added[i]!;
     const t = l.text;
@@ -127,6 +148,7 @@ export function contentRules(v: FileView, report: Report): void {
     if (m === 0 && !v.isAgentInstructions) continue;
     if ((m & HIDDEN_BIT) !== 0 && HIDDEN.test(t)) hiddenUnicode(v, l, report);
     const urlCred = (m & URL) !== 0 && (m & AT) !== 0;
+    if (cfgFile && (m & (GEN | SEC)) !== 0) cfgCandidates.push(l);
     const inj = (m & INJ) !== 0 || v.isAgentInstructions;
     const sec = (m & SEC) !== 0 || urlCred || ((m & GEN) !== 0 && LONG_LITERAL.test(t));
     const exf = (m & EXF) !== 0;
@@ -145,7 +167,7 @@ export function contentRules(v: FileView, report: Report): void {
     if (des) destructive(v, l, ctx, report);
     if (per) permissions(v, l, ctx, report);
   }
-  if ((/^\.env(\.[\w-]+)?$|^[\w-]+\.env$/.test(v.base) || /\.(ya?ml|ini|cfg|conf|properties|toml)$/.test(v.base)) && !/example|sample|template|dist|defaults?|test|ci$|\.lock$|lock\.ya?ml$/.test(v.base) && !v.isTest && !v.isDoc) envFileSecrets(v, report);
+  if (cfgCandidates.length) envFileSecrets(cfgCandidates, v, report);
   if (v.isTest && !v.isDoc) {
     const skips = v.added.filter((x) => /\b(it|test|describe)\.skip\(|\bx(it|describe|test)\(|@pytest\.mark\.skip|@unittest\.skip|@Disabled\b|@Ignore\b|\bt\.Skip\(|\.todo\(/.test(x.text));
     if (skips.length >= 3) report(mk(v, 'tests-disabled', 'destructive', 'medium', skips[0]!, '', `${skips.length} tests are switched off (skip/xit/@Disabled) in this change`, 'fix or delete tests openly; do not silence them'));
@@ -157,8 +179,8 @@ export function contentRules(v: FileView, report: Report): void {
 }
 
 /** Unquoted `KEY=value` secrets in committed .env files (the generic rule needs quotes). */
-function envFileSecrets(v: FileView, report: Report): void {
-  for (const l of v.added) {
+function envFileSecrets(lines: HunkLine[], v: FileView, report: Report): void {
+  for (const l of lines) {
     const m = /^\s*(?:export\s+|-\s+)?([A-Za-z0-9_.-]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_.-]*)\s*[=:]\s*["']?([^\s"'#]{12,})["']?\s*$/i.exec(l.text);
     if (!m) continue;
     const value = m[2]!;
@@ -206,7 +228,8 @@ function commandSeverity(v: FileView, base: Severity, ctx: LineContext, lowerInT
 }
 
 function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): void {
-  const re = INJECTION.find((r) => r.test(l.text)) ?? (v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined);
+  const lc = l.text.toLowerCase();
+  const re = INJECTION.find((r, k) => INJECTION_GATE[k]!.some((g) => lc.includes(g)) && r.test(l.text)) ?? (v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined);
   if (!re) return;
   let sev: Severity | null;
   if (v.isAgentInstructions) sev = 'critical';
