@@ -26,7 +26,7 @@ export function mk(
     severity,
     file: typeof v === 'string' ? v : v.path,
     line,
-    evidence: excerpt(redact(text)),
+    evidence: excerpt(redact(text.length > 4000 ? text.slice(0, 4000) : text)),
     why,
     fix,
   };
