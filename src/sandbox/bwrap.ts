@@ -133,7 +133,10 @@ export const bwrapBackend: Backend = {
       for (const pid of descendants().reverse()) safeKill(pid, 'SIGKILL');
       if (child.pid) safeKill(child.pid, 'SIGKILL');
     };
-    return supervise({
+    // Window size changes reach airlock (the terminal's foreground group), not the agent, which
+    // runs in its own session: pass them on so full-screen agents redraw.
+    let forwardWinch: (() => void) | undefined;
+    const handle = supervise({
       child,
       wallTimeMs: spec.limits.wallTimeMs,
       signal(sig) {
@@ -155,12 +158,18 @@ export const bwrapBackend: Backend = {
         return undefined;
       },
       teardown() {
+        if (forwardWinch) process.off('SIGWINCH', forwardWinch);
         killAll();
         cg?.remove();
         if (noexecDir) unmount(noexecDir);
         removeOwner(spec.sessionId);
       },
     });
+    if (spec.tty) {
+      forwardWinch = () => handle.kill('SIGWINCH');
+      process.on('SIGWINCH', forwardWinch);
+    }
+    return handle;
   },
 };
 
