@@ -1,6 +1,6 @@
 /** CLI entry: dispatches `airlock <command>` and prints errors without stack traces. */
-import { commands } from './commands.js';
-import { commandHelp, wantsHelp, type Command } from './command.js';
+import { commands, type CommandEntry } from './commands.js';
+import { commandHelp, wantsHelp } from './command.js';
 import { formatError, isAirlockError } from '../util/errors.js';
 
 export function globalHelp(): string {
@@ -24,19 +24,18 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
-    const cmd = topic ? find(topic) : undefined;
-    process.stdout.write(cmd ? commandHelp(cmd) : globalHelp());
+    const entry = topic ? find(topic) : undefined;
+    if (topic && !entry) return unknownCommand(topic);
+    process.stdout.write(entry ? commandHelp(await entry.load()) : globalHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`airlock ${await version()}\n`);
     return 0;
   }
-  const cmd = find(name);
-  if (!cmd) {
-    process.stderr.write(`airlock: unknown command "${name}"\n  hint: run \`airlock --help\` to list the commands\n`);
-    return 2;
-  }
+  const entry = find(name);
+  if (!entry) return unknownCommand(name);
+  const cmd = await entry.load();
   if (wantsHelp(rest) && !cmd.usage.includes('<subcommand>')) {
     process.stdout.write(commandHelp(cmd));
     return 0;
@@ -50,8 +49,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function find(name: string): Command | undefined {
+function find(name: string): CommandEntry | undefined {
   return commands.find((c) => c.name === name);
+}
+
+function unknownCommand(name: string): number {
+  process.stderr.write(`airlock: unknown command "${name}"\n  hint: run \`airlock --help\` to list the commands\n`);
+  return 2;
 }
 
 async function version(): Promise<string> {
