@@ -34,7 +34,11 @@ const INJECTION: RegExp[] = [
   /\bwhen\s+(an?\s+|the\s+)?(ai|llm|agent|assistant|copilot|claude|cursor|model)s?\s+(reads?|processes|sees|summari[sz]es|reviews?|opens?)\s+this\b/i,
   /\bfrom\s+now\s+on,?\s+you\s+(are|will|must|should)\b|\bnew\s+instructions\s*:/i,
   /\bwithout\s+(telling|informing|notifying|alerting|asking|mentioning\s+(it\s+|this\s+)?to)\s+(the\s+)?(user|human|developer|anyone|reviewer|operator|maintainers?)\b/i,
+  /\b(tell|inform|notify)\s+(nobody|no one|no-one)\b|\bkeep\s+(this|it)\s+(a\s+)?secret\s+from\s+(the\s+)?(user|developer|reviewer)/i,
 ];
+/** Indices of INJECTION patterns that are ordinary in agent instruction files. */
+const WEAK_INJECTION = new Set([1, 2, 3, 4, 12]);
+
 /** A lower-case keyword each INJECTION pattern needs (parallel array): skips the regex cheaply. */
 const INJECTION_GATE: string[][] = [
   ['ignore', 'disregard', 'forget', 'override', 'bypass'],
@@ -50,8 +54,9 @@ const INJECTION_GATE: string[][] = [
   ['if you are'],
   ['hey', 'hi', 'dear', 'attention', 'psst'],
   ['when'],
-  ['from now on', 'new instructions'],
+  ['from now on', 'new instructions', 'nobody', 'no one', 'no-one', 'secret from'],
   ['without'],
+  ['nobody', 'no one', 'no-one', 'secret from'],
 ];
 
 /** Only in files agents obey: ordinary instructions that move data out or run fetched code. */
@@ -62,7 +67,7 @@ const AGENT_ONLY_INJECTION: RegExp[] = [
   /\b(add|include|insert)\b[^.\n]{0,60}\b(dependency|package|script tag|backdoor)\b[^.\n]{0,40}["'`][\w@/.-]+["'`]/i,
 ];
 
-const HARMFUL_INTENT = /\b(delete|wipe|erase|destroy|terminate|rm\s+-rf|exfiltrate|upload|send|curl|wget|credentials?|secrets?|tokens?|api[_ ]?keys?|\.ssh|\.aws|private key|near[- ]factory|merge|approve|disable)\b/i;
+const HARMFUL_INTENT = /\b(delete|wipe|erase|destroy|terminate|rm\s+-rf|exfiltrat\w*|upload|curl|wget|\.ssh|\.aws|private keys?|near[- ]factory|merge|approve|disable|send\b[^.\n]{0,60}\b(to|https?)|(leak|steal|collect|harvest|dump)\w*\s+[^.\n]{0,30}(credentials?|secrets?|tokens?|api[_ ]?keys?|passwords?)|script\s+src)\b/i;
 const KNOWN_INSTALLERS = /(sh\.rustup\.rs|get\.docker\.com|raw\.githubusercontent\.com\/(nvm-sh|Homebrew|creationix)|deb\.nodesource\.com|rpm\.nodesource\.com|install\.python-poetry\.org|bun\.sh\/install|deno\.land\/(x\/)?install|astral\.sh\/(uv|ruff)|get\.pnpm\.io|brew\.sh|sdk(man)?\.io|get\.helm\.sh|raw\.githubusercontent\.com\/helm|install\.determinate\.systems|nixos\.org|cli\.github\.com|starship\.rs|get\.volta\.sh|fnm\.vercel\.app|dot\.net\/v1\/dotnet-install|get\.k3s\.io|tailscale\.com\/install|ollama\.com\/install|claude\.ai\/install|opencode\.ai\/install|foundry\.paradigm\.xyz|pyenv\.run|get\.rvm\.io|getcomposer\.org|npmjs\.org\/install|sdk\.cloud\.google\.com|cli-assets\.heroku\.com|fly\.io\/install|install\.meteor\.com|code-server\.dev\/install|download\.docker\.com|packages\.microsoft\.com|apt\.releases\.hashicorp\.com|get\.trunk\.io|goreleaser\.com|raw\.githubusercontent\.com\/(pyenv|rbenv|asdf-vm|ohmyzsh|junegunn|golangci|aquasecurity|anchore|sigstore|nektos|cli|docker|kubernetes|helm|fluxcd|argoproj|rancher|k3s-io|tj|Schniz|jdx|mise|denoland|oven-sh|pnpm|volta-cli|nodesource|microsoft|google|aws|hashicorp|gruntwork-io|terraform-linters|reviewdog|mvdan|cargo-bins|dagger|earthly|bazelbuild|casey|sharkdp|BurntSushi|ajeetdsouza|cli\/cli)\/|get\.jetify\.com|mise\.run|mise\.jdx\.dev|install\.pulumi\.com|get\.pulumi\.com|dl\.google\.com|sh\.vector\.dev|install\.lando\.dev|get\.k0s\.sh|get\.daml\.com|spacevim|nixos\.org|dot\.net|aka\.ms|cdn\.jsdelivr\.net\/gh\/[\w-]+\/[\w-]+@[0-9a-f]{40})/i;
 const DL_EXEC = /\b(curl|wget|iwr|invoke-webrequest|fetch)\b[^;\n]*?\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+\s+)?(((ba|z|da|k|fi|a)?sh|pwsh|powershell|iex|invoke-expression|source)\b(?!\s*-c\b)|(python[23]?(\.\d+)?|perl|ruby|node|php)\b(?!\s+-[mce]\b))/i;
 const SUBST_EXEC = /\b((ba|z)?sh|source|\.|eval)\s+(-c\s+)?["']?(<\(|\$\()\s*(curl|wget)\b|\beval\s+["']?\$\((curl|wget)/i;
@@ -229,8 +234,20 @@ function commandSeverity(v: FileView, base: Severity, ctx: LineContext, lowerInT
 
 function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): void {
   const lc = l.text.toLowerCase();
-  const re = INJECTION.find((r, k) => INJECTION_GATE[k]!.some((g) => lc.includes(g)) && r.test(l.text)) ?? (v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined);
+  const hit = (n: number) => INJECTION_GATE[n]!.some((g) => lc.includes(g)) && INJECTION[n]!.test(l.text);
+  let k = INJECTION.findIndex((_r, n) => !WEAK_INJECTION.has(n) && hit(n));
+  if (k < 0) k = INJECTION.findIndex((_r, n) => WEAK_INJECTION.has(n) && hit(n));
+  const re = k >= 0 ? INJECTION[k] : v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined;
   if (!re) return;
+  // weak phrasings ("you are an AI…", "AI agents should run…", "note to the assistant") are normal
+  // in agent instruction files; they become alarms only together with a harmful request
+  const weak = WEAK_INJECTION.has(k) || k < 0;
+  const harmful = HARMFUL_INTENT.test(l.text);
+  if (weak && !harmful) {
+    if (v.isAgentInstructions || ctx === 'security-fence' || ctx === 'security-prose' || v.isTest) return;
+    report(mk(v, 'agent-instruction', 'prompt-injection', ctx === 'fence' ? 'low' : 'medium', l, '', `text addressed to an AI agent ("${re.exec(l.text)![0].slice(0, 50)}"): agents that read this file may treat it as instructions`, 'keep instructions for agents in the agent configuration files, where reviewers expect them'));
+    return;
+  }
   let sev: Severity | null;
   if (v.isAgentInstructions) sev = 'critical';
   else if (ctx === 'security-fence' || ctx === 'security-prose') sev = null;
@@ -239,7 +256,7 @@ function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): 
   else sev = 'high';
   if (sev && ctx !== 'code' && ctx !== 'comment' && !v.isAgentInstructions && quoted(l.text, re)) sev = lower(sev, 2);
   if (!sev) return;
-  if (sev === 'high' && HARMFUL_INTENT.test(l.text)) sev = 'critical';
+  if (sev === 'high' && harmful) sev = 'critical';
   report(mk(v, 'agent-instruction', 'prompt-injection', sev, l, '', `text addressed to an AI agent ("${re.exec(l.text)![0].slice(0, 50)}") — agents that read this ${v.isAgentInstructions ? 'rules file obey it' : 'file while working on the repository may follow it'}; this is how the 2025 Amazon Q extension "wiper" prompt and rules-file backdoors worked`, 'remove the instruction; if it documents an attack, put it in a fenced block in a security document'));
 }
 
