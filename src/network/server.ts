@@ -72,7 +72,10 @@ export class ProxyCore {
   constructor(private readonly opts: ProxyCoreOptions) {
     this.matcher = compileNetworkMatcher(opts.network);
     this.resolver = opts.resolver ?? systemResolver;
-    this.httpsAgent = new https.Agent({ keepAlive: true, ...(opts.upstreamCA ? { ca: [...tls.rootCertificates, opts.upstreamCA] } : {}) });
+    // One secure context built once: passing `ca` as an agent option makes Node rebuild the pool
+    // key from the whole CA list on every request (~2 ms CPU each).
+    const secureContext = opts.upstreamCA ? tls.createSecureContext({ ca: [...tls.rootCertificates, opts.upstreamCA] }) : undefined;
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...(secureContext ? { secureContext } : {}) });
     this.server = http.createServer({
       insecureHTTPParser: false,
       maxHeaderSize: opts.maxHeaderSize ?? 32 * 1024,
@@ -218,7 +221,12 @@ export class ProxyCore {
     if (!/^\/[\x21-\x7e]*$/.test(path)) return deny(400, 'malformed request: bad characters in the path');
 
     const d = this.matcher.decide({ host: nt.host, ip: nt.ip, port: a.port, method: req.method, path });
-    if (d.verdict !== 'allow') return deny(403, d.reason);
+    if (d.verdict !== 'allow') {
+      // A placeholder headed for a denied host is still an exfiltration attempt: the broker sees
+      // the request (and records it) even though the policy refuses it anyway.
+      const ic = this.opts.interceptor?.checkRequest({ host: nt.host, port: a.port, method: req.method!, path, headers: headerPairs(req.rawHeaders), tls: false });
+      return deny(403, ic?.action === 'deny' ? ic.reason : d.reason);
+    }
     let headers = headerPairs(req.rawHeaders);
     if (this.opts.interceptor) {
       const ic = this.opts.interceptor.checkRequest({ host: nt.host, port: a.port, method: req.method!, path, headers, tls: false });
