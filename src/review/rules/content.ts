@@ -234,9 +234,15 @@ function commandSeverity(v: FileView, base: Severity, ctx: LineContext, lowerInT
 
 function injection(v: FileView, l: HunkLine, ctx: LineContext, report: Report): void {
   const lc = l.text.toLowerCase();
-  const hit = (n: number) => INJECTION_GATE[n]!.some((g) => lc.includes(g)) && INJECTION[n]!.test(l.text);
-  let k = INJECTION.findIndex((_r, n) => !WEAK_INJECTION.has(n) && hit(n));
-  if (k < 0) k = INJECTION.findIndex((_r, n) => WEAK_INJECTION.has(n) && hit(n));
+  let k = -1;
+  for (let n = 0; n < INJECTION.length; n++) {
+    if (!INJECTION_GATE[n]!.some((g) => lc.includes(g)) || !INJECTION[n]!.test(l.text)) continue;
+    if (!WEAK_INJECTION.has(n)) {
+      k = n;
+      break;
+    }
+    if (k < 0) k = n;
+  }
   const re = k >= 0 ? INJECTION[k] : v.isAgentInstructions ? AGENT_ONLY_INJECTION.find((r) => r.test(l.text)) : undefined;
   if (!re) return;
   // weak phrasings ("you are an AI…", "AI agents should run…", "note to the assistant") are normal
