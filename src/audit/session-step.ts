@@ -49,9 +49,9 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
   const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
+    if (ctx.stop) return ctx.stop(reason); // prints and records the reason, kills the sandbox
     ctx.log(`stopping the session: ${reason}`);
-    if (ctx.stop) ctx.stop(reason);
-    else process.kill(process.pid, 'SIGTERM'); // run-session's signal path tears the sandbox down
+    process.kill(process.pid, 'SIGTERM'); // run-session's signal path tears the sandbox down
   };
   let endDetail: Record<string, unknown> | undefined;
   const log = await openAuditLog({

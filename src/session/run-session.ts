@@ -71,6 +71,11 @@ export interface SessionContext {
   interceptor?: Interceptor;
   /** Print the network log at the end (`--network-log`). */
   networkLog?: boolean;
+  /**
+   * Stops the session because a door failed midway (monitor died, log unwritable): the sandbox is
+   * killed (or never started), the reason is printed and recorded, and the run exits non-zero.
+   */
+  stop(reason: string): void;
 }
 
 export interface SessionStep {
@@ -243,6 +248,12 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     meta,
     defer: (name, fn) => teardown.push({ name, fn }),
     networkLog: opts.networkLog === true,
+    stop: (reason) => {
+      if (stopReason) return;
+      stopReason = reason;
+      log(`stopping the session: ${reason}`);
+      onSignal('SIGTERM');
+    },
   };
   ctx.defer('run directory', () => rmSync(runDir, { recursive: true, force: true }));
   const emit = (e: EventInput) => {
@@ -255,6 +266,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
 
   let handle: SandboxHandle | undefined;
   let interrupted: NodeJS.Signals | undefined;
+  let stopReason: string | undefined;
   let hardStop: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (!handle) {
@@ -278,6 +290,7 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
   try {
     emit({ kind: 'session', action: 'start', decision: 'info', subject: id, detail: { backend: opts.backend.name, argv: opts.argv, workspace } });
     for (const step of SESSION_STEPS) {
+      if (stopReason) throw new AirlockError('session-stopped', `session stopped before the sandbox started: ${stopReason}`, 'the agent was not started (fail closed)', EXIT_START_FAILED);
       if (interrupted) throw new AirlockError('interrupted', `interrupted (${interrupted}) before the sandbox started`, undefined, 130);
       try {
         const t0 = performance.now();
@@ -291,13 +304,14 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
     }
     // Environment last: policy + every door's additions are in ctx.spec.env now.
     spec.env = sandboxEnv(hostEnv, policy.env, spec.env, id);
+    if (stopReason) throw new AirlockError('session-stopped', `session stopped before the sandbox started: ${stopReason}`, 'the agent was not started (fail closed)', EXIT_START_FAILED);
     if (interrupted) throw new AirlockError('interrupted', `interrupted (${interrupted}) before the sandbox started`, undefined, 130);
     const tLaunch = performance.now();
     handle = await opts.backend.launch(spec);
     timing('sandbox launch', tLaunch);
     const r = await handle.wait();
     timing('sandbox run', tLaunch);
-    result = { sessionId: id, exitCode: r.exitCode, reason: r.reason };
+    result = { sessionId: id, exitCode: r.exitCode === 0 && stopReason ? EXIT_STOPPED : r.exitCode, reason: stopReason ? `stopped: ${stopReason}` : r.reason };
     if (r.reason) log(r.reason);
     emit({ kind: 'session', action: 'end', decision: 'info', subject: id, detail: { exitCode: r.exitCode, reason: r.reason } });
   } finally {
@@ -322,6 +336,9 @@ export async function runSession(opts: RunSessionOptions): Promise<RunResult> {
   }
   return result;
 }
+
+/** Exit code when a door failed midway and the session was stopped (the agent's own code was 0). */
+export const EXIT_STOPPED = 125;
 
 /** Process cap when the policy sets none: a fork bomb must not take the host down. */
 export const DEFAULT_PIDS = 4096;
