@@ -33,6 +33,7 @@ import type { AuditLog, SealInfo } from './log.js';
 import { verifyLogFile } from './verify.js';
 import { AirlockError } from '../util/errors.js';
 import { sessionsRoot } from '../session/store.js';
+import type { FileChange } from '../workspace/index.js';
 
 export const PREDICATE_TYPE = 'https://airlock.dev/session/v1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -40,16 +41,8 @@ export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const NOTES_REF = 'refs/notes/airlock';
 export const ATTESTATION_FILE = 'attestation.json';
 
-/** The subset of workspace FileChange the digest needs. */
-export interface ChangeLike {
-  kind: 'create' | 'write' | 'delete' | 'rename' | 'chmod';
-  type: 'file' | 'symlink' | 'dir';
-  path: string;
-  oldPath?: string;
-  mode?: number;
-  oldMode?: number;
-  sha256?: string;
-}
+/** The part of workspace's FileChange the digest needs (tests may build these by hand). */
+export type ChangeLike = Pick<FileChange, 'kind' | 'type' | 'path' | 'oldPath' | 'mode' | 'oldMode' | 'sha256'>;
 
 export type DigestEntry = { path: string; op: 'put'; type: 'file' | 'symlink'; sha256: string; exec: boolean } | { path: string; op: 'delete' };
 

@@ -7,21 +7,13 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import { ASI_TITLES, SEVERITIES, TOOL_CATEGORIES, type AuditReport, type Finding, type Severity } from './types.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../util/report-format.js';
 
-export const FORMATS = ['text', 'json', 'markdown', 'sarif'] as const;
-export type Format = (typeof FORMATS)[number];
+export const FORMATS = REPORT_FORMATS;
+export type Format = ReportFormat;
 
 export function formatReport(r: AuditReport, format: Format): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(r, null, 2)}\n`;
-    case 'markdown':
-      return markdown(r);
-    case 'sarif':
-      return `${JSON.stringify(sarif(r), null, 2)}\n`;
-    default:
-      return text(r);
-  }
+  return renderReport(r, format, { text, markdown, sarif });
 }
 
 function where(r: AuditReport, f: Finding): string {

@@ -5,21 +5,13 @@
  * cannot break the table or inject HTML, and evidence has already been redacted.
  */
 import { CATEGORIES, LEVELS, type Finding, type Level, type ScoreReport } from './types.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../util/report-format.js';
 
-export type Format = 'text' | 'json' | 'markdown' | 'sarif';
-export const FORMATS: readonly Format[] = ['text', 'json', 'markdown', 'sarif'];
+export type Format = ReportFormat;
+export const FORMATS: readonly Format[] = REPORT_FORMATS;
 
 export function render(r: ScoreReport, format: Format): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(r, null, 2)}\n`;
-    case 'markdown':
-      return markdown(r);
-    case 'sarif':
-      return `${JSON.stringify(sarif(r), null, 2)}\n`;
-    default:
-      return text(r);
-  }
+  return renderReport(r, format, { text, markdown, sarif });
 }
 
 const BADGE: Record<Level, string> = { low: '🟢', medium: '🟡', high: '🟠', critical: '🔴' };
