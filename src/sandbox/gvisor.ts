@@ -147,8 +147,10 @@ export function makeGvisorBackend(options: GvisorOptions = {}): Backend {
       const argv = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...runArgv] : runArgv;
       // Host sockets given to runsc as stdio get shut down when the sandbox exits — which would cut
       // airlock's own stderr too (e.g. under a parent that uses socketpairs for stdio, as Node
-      // does). Sockets are therefore relayed through pipes; files and terminals are passed as is.
-      const relay = [0, 1, 2].map((fd) => isSocket(fd));
+      // does). Sockets are therefore relayed through pipes. So are regular files as stdout/stderr:
+      // gVisor writes them at an offset of its own, starting at 0, so output redirected to a file
+      // would overwrite what was already there (and be overwritten by the next writer).
+      const relay = [0, 1, 2].map((fd) => isSocket(fd) || (fd > 0 && isRegularFile(fd)));
       // Without a TTY, runsc gets its own process group (signals reach it only through airlock's
       // forwarding); with one it must stay in the foreground group to own the terminal, which it
       // puts in raw mode so that ^C travels as a byte to the sandbox's own terminal.
@@ -214,6 +216,14 @@ export function tuningFlags(text: string | undefined): string[] {
 function stateLeft(root: string, id: string): boolean {
   try {
     return readdirSync(root).some((n) => n.startsWith(`${id}_`) || n === `runsc-${id}.sock`);
+  } catch {
+    return false;
+  }
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
   } catch {
     return false;
   }

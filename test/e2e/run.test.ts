@@ -71,6 +71,15 @@ for (const backend of BACKENDS) {
       assert.match(r.err(), /to-stderr/);
     });
 
+    test('output redirected to a file lands after what the file already holds, and before what follows', { skip }, async () => {
+      // A shell that writes, runs airlock with the same (non-append) file as stdout, then writes again.
+      const out = `${fx.ws}/../redirect-${backend}.txt`;
+      const script = 'exec >"$1"; echo before; "$2" run --policy "$3" --backend "$4" --workspace "$5" -- sh -c "echo inside" 2>/dev/null; echo after';
+      const r = spawnSync('sh', ['-c', script, 'sh', out, AIRLOCK, policy, backend, fx.ws], { cwd: fx.ws, env: fx.env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(out, 'utf8'), 'before\ninside\nafter\n');
+    });
+
     test('the environment is scrubbed to the allowlist plus policy env', { skip }, async () => {
       const r = await runAirlock(fx, backend, policy, ['env']);
       assert.equal(r.code, 0, r.stderr);
