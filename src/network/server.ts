@@ -185,9 +185,9 @@ export class ProxyCore {
 
   // ---- plain HTTP -------------------------------------------------------------------------
 
-  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const a = this.blank('request', req);
-    const deny = (status: number, reason: string) => {
+  /** Refuses one request: answer (403/400 + X-Airlock-Deny), drain its body, record the attempt. */
+  private denier(a: Attempt, req: http.IncomingMessage, res: http.ServerResponse): (status: number, reason: string) => void {
+    return (status, reason) => {
       a.decision = 'deny';
       a.reason = reason;
       a.status = status;
@@ -196,6 +196,12 @@ export class ProxyCore {
       req.resume();
       this.record(a);
     };
+  }
+
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const a = this.blank('request', req);
+    const deny = this.denier(a, req, res);
     const framing = checkFraming(req.rawHeaders);
     if (framing) return deny(400, `malformed request: ${framing}`);
     const url = req.url ?? '';
@@ -521,15 +527,7 @@ export class ProxyCore {
     a.host = target.host;
     a.port = target.port;
     a.tls = true;
-    const deny = (status: number, reason: string) => {
-      a.decision = 'deny';
-      a.reason = reason;
-      a.status = status;
-      if (status === 400) res.shouldKeepAlive = false;
-      this.refuse(res, status, reason);
-      req.resume();
-      this.record(a);
-    };
+    const deny = this.denier(a, req, res);
     const framing = checkFraming(req.rawHeaders);
     if (framing) return deny(400, `malformed request: ${framing}`);
     let path = req.url ?? '';
