@@ -346,13 +346,16 @@ export class TraceDecoder {
         const addr = parseSockaddr(bytes(f, 6));
         if (!addr) return;
         const ok = errno === 0 || errno === 115;
+        // A unix socket path that does not exist in the sandbox's view (glibc probing nscd on every
+        // name lookup, a tool looking for docker.sock) is recorded, but it is not a policy denial.
+        const absent = !ok && addr.family === 'unix' && errno === 2;
         this.emit({
           kind: 'network',
           action: 'connect',
-          decision: ok ? 'allow' : 'deny',
+          decision: ok ? 'allow' : absent ? 'info' : 'deny',
           subject: addr.subject,
           timeMs,
-          detail: { ...base, family: addr.family, errno: ok ? undefined : (ERRNO[errno] ?? errno), reason: ok ? undefined : 'connect() failed inside the sandbox (no route out except the proxy)' },
+          detail: { ...base, family: addr.family, errno: ok ? undefined : (ERRNO[errno] ?? errno), reason: ok ? undefined : absent ? 'no such socket inside the sandbox' : 'connect() failed inside the sandbox (no route out except the proxy)' },
         });
         return;
       }

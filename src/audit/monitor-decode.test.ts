@@ -131,3 +131,16 @@ test('commands.deny shims: a refusal (exit 126 without exec of the real program)
   assert.equal(denies[0]!.timeMs, 1764355600300);
   assert.equal(ev.find((e) => e.action === 'exec')!.timeMs, 1764355600100);
 });
+
+test('gVisor decoder: a unix socket that does not exist inside is recorded as info, a refused one as a denial', () => {
+  const ev: EventInput[] = [];
+  const d = new TraceDecoder({ emit: (e) => ev.push(e) });
+  const nscd = Buffer.concat([Buffer.from([1, 0]), Buffer.from('/var/run/nscd/socket\0')]);
+  const hostSock = Buffer.concat([Buffer.from([1, 0]), Buffer.from('/run/airlock/other.sock\0')]);
+  d.packet(packet(MSG.CONNECT, Buffer.concat([ctx(1, 1), encField(2, encField(2, 2)), encField(6, nscd)]))); // ENOENT
+  d.packet(packet(MSG.CONNECT, Buffer.concat([ctx(1, 1), encField(2, encField(2, 1)), encField(6, hostSock)]))); // EPERM
+  assert.deepEqual(ev.map((e) => [e.subject, e.decision, e.detail?.errno]), [
+    ['unix:/var/run/nscd/socket', 'info', 'ENOENT'],
+    ['unix:/run/airlock/other.sock', 'deny', 'EPERM'],
+  ]);
+});
