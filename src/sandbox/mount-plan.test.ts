@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argvPatternToRegExp } from '../policy/index.js';
-import { buildMountPlan, findHardLinksTo, orderEntries, SANDBOX_HOME, type PlanEntry } from './mount-plan.js';
+import { buildMountPlan, expandDenyGlobs, findDotEnvFiles, findHardLinksTo, orderEntries, SANDBOX_HOME, type PlanEntry } from './mount-plan.js';
 import { sandboxEnv } from './env.js';
 import { prepareExecutableView, shimScript } from './executables.js';
 import type { LaunchSpec } from './types.js';
@@ -140,6 +140,27 @@ test('the executable view holds only allowed programs and the links that lead to
     assert.ok(names.includes('/usr/bin/cat'));
     assert.ok(!names.includes('/usr/bin/ls'));
     assert.ok(v.executables.some((e) => e.endsWith('/cat')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('deny globs expand to the matching paths under the roots; a crafted file name cannot stall the walk', () => {
+  const root = mkdtempSync(join(tmpdir(), 'airlock-deny-'));
+  try {
+    mkdirSync(join(root, 'a', 'b'), { recursive: true });
+    mkdirSync(join(root, 'node_modules', 'x'), { recursive: true });
+    for (const f of ['.env', 'a/.env', 'a/b/.env.local', 'a/b/keep.txt', 'node_modules/x/.env']) writeFileSync(join(root, f), 'x');
+    // A long name built to make a backtracking `*a*a*a*b` matcher explode.
+    writeFileSync(join(root, 'a', 'a'.repeat(200)), 'x');
+    const t0 = performance.now();
+    const hits = expandDenyGlobs(['**/.env', `${root}/a/**/*.local`, '**/*a*a*a*a*a*b'], [root]).sort();
+    assert.ok(performance.now() - t0 < 2000, 'linear-time matching');
+    assert.deepEqual(hits, [join(root, '.env'), join(root, 'a', '.env'), join(root, 'a', 'b', '.env.local')].sort());
+    // plain paths pass through untouched
+    assert.deepEqual(expandDenyGlobs(['/etc/x'], [root]), ['/etc/x']);
+    // .env* files: found, and the walk does not descend into node_modules
+    assert.deepEqual(findDotEnvFiles([root, join(root, 'missing')], /^\.env(\..*)?$/).sort(), [join(root, '.env'), join(root, 'a', '.env'), join(root, 'a', 'b', '.env.local')].sort());
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -21,7 +21,8 @@
  * redirect a mount to somewhere else than what the checks saw), and targets are the resolved
  * paths, so no mount target inside the sandbox passes through a symlink.
  */
-import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { globToRegExp } from '../policy/glob.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { LaunchSpec } from './types.js';
 
@@ -151,71 +152,54 @@ export function orderEntries(entries: PlanEntry[]): PlanEntry[] {
     .map((x) => x.e);
 }
 
-/** Expands deny globs (`**` / `*`) against a set of roots, bounded; returns concrete host paths. */
+/**
+ * Expands `filesystem.deny` globs against the trees the agent will see (bounded walk). Patterns
+ * are compiled by policy/glob.ts — linear time, so a crafted file name in the workspace cannot
+ * stall the session start; one that is neither absolute nor `**`-led matches at any depth.
+ */
 export function expandDenyGlobs(patterns: string[], roots: string[], limit = 20000): string[] {
-  const out: string[] = [];
-  const globs = patterns.filter((p) => p.includes('*'));
-  for (const p of patterns) if (!p.includes('*')) out.push(p);
-  if (!globs.length) return out;
-  const res = globs.map((g) => globToRegExp(g));
-  let seen = 0;
-  const walk = (dir: string, d: number) => {
-    if (d > 12 || seen > limit) return;
-    let names: import('node:fs').Dirent[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of names) {
-      if (++seen > limit) return;
-      const p = join(dir, e.name);
-      if (res.some((re) => re.test(p))) out.push(p);
-      if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules' && e.name !== '.git') walk(p, d + 1);
-    }
-  };
-  for (const r of roots) walk(r, 0);
+  const out = patterns.filter((p) => !p.includes('*'));
+  const res = patterns.filter((p) => p.includes('*')).map((g) => globToRegExp(isAbsolute(g) || g.startsWith('**') ? g : `**/${g}`, 'path'));
+  if (!res.length) return out;
+  walkBounded(roots, limit, (p, e) => {
+    if (res.some((re) => re.test(p))) out.push(p);
+    return e.name !== 'node_modules' && e.name !== '.git';
+  });
   return out;
 }
 
 /** Finds `.env*` files under the given roots (bounded walk). */
 export function findDotEnvFiles(roots: string[], pattern: RegExp, limit = 20000): string[] {
   const out: string[] = [];
-  let seen = 0;
-  const walk = (dir: string, d: number) => {
-    if (d > 12 || seen > limit) return;
-    let names: import('node:fs').Dirent[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of names) {
-      if (++seen > limit) return;
-      const p = join(dir, e.name);
-      if (pattern.test(e.name)) out.push(p);
-      else if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules') walk(p, d + 1);
-    }
-  };
-  for (const r of roots) if (existsSync(r)) walk(r, 0);
+  walkBounded(roots.filter((r) => existsSync(r)), limit, (p, e) => {
+    if (!pattern.test(e.name)) return e.name !== 'node_modules';
+    out.push(p);
+    return false;
+  });
   return out;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-      if (glob[i + 1] === '/') {
-        re = re.slice(0, -2) + '(?:.*/)?';
-        i++;
-      }
-    } else if (c === '*') re += '[^/]*';
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(glob.startsWith('/') ? `^${re}$` : `(?:^|/)${re}$`);
+/**
+ * Walks directory trees depth-first, at most 12 levels and `limit` entries in all, never through
+ * symlinks. `visit` sees every entry and returns whether to descend into it (directories only).
+ */
+function walkBounded(roots: string[], limit: number, visit: (path: string, entry: Dirent) => boolean): void {
+  let seen = 0;
+  const walk = (dir: string, depth: number) => {
+    if (depth > 12 || seen > limit) return;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (++seen > limit) return;
+      const p = join(dir, e.name);
+      if (visit(p, e) && e.isDirectory() && !e.isSymbolicLink()) walk(p, depth + 1);
+    }
+  };
+  for (const r of roots) walk(r, 0);
 }
 
 export function safeRealpath(p: string): string | undefined {
