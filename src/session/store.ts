@@ -39,11 +39,19 @@ export function sessionsRoot(): string {
   return join(airlockHome(), 'sessions');
 }
 
-/** A sortable, unique session id: `20261128T183000Z-3f9a1c2b`. */
+/**
+ * A sortable, unique session id: `20261128T183000123Z-3f9a1c2b` (UTC to the millisecond). Ids sort
+ * in creation order, which is what `last` relies on: within one process a clash of milliseconds is
+ * bumped forward, so two sessions started in the same second still sort as they were created.
+ */
 export function newSessionId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  let ms = now.getTime();
+  if (ms <= lastIdMs) ms = lastIdMs + 1;
+  lastIdMs = ms;
+  const t = new Date(ms).toISOString().replace(/[-:.]/g, '');
   return `${t}-${randomBytes(4).toString('hex')}`;
 }
+let lastIdMs = 0;
 
 export function sessionDir(id: string): string {
   if (!/^[0-9A-Za-z-]+$/.test(id)) throw new AirlockError('session-invalid', `"${id}" is not a session id`, 'use `airlock log list` to see sessions', 2);
