@@ -37,14 +37,23 @@ interface AgentPreset {
   /** The agent's executable(s) and the runtime they need. */
   commands: string[];
   apis: { host: string; secret: string; header: string; format?: string }[];
+  /** Fixed variables for `env.set`, each with the reason written beside it. */
+  env?: { name: string; value: string; why: string }[];
   note?: string;
 }
 
 export const AGENT_PRESETS: Record<AgentName, AgentPreset> = {
+  // Verified by test/agents/claude-code.test.ts (the real Claude Code, this preset, a scripted model).
+  // Claude Code 2.x is a native binary (no node needed); its search tool runs an embedded ripgrep
+  // by re-executing itself; its Bash tool needs bash. Telemetry, error reports and update checks
+  // are switched off instead of allowing their hosts (statsig, sentry): without the switch 2.1
+  // also opens extra connections to api.anthropic.com, which would carry the injected key too.
   claude: {
     label: 'Claude Code',
-    commands: ['claude', 'node'],
+    commands: ['claude'],
     apis: [{ host: 'api.anthropic.com', secret: 'ANTHROPIC_API_KEY', header: 'x-api-key' }],
+    env: [{ name: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC', value: '1', why: 'no telemetry, error reporting or auto-update traffic' }],
+    note: 'With a Claude subscription token (`claude setup-token`) use CLAUDE_CODE_OAUTH_TOKEN with header Authorization, format "Bearer {}" instead.',
   },
   codex: {
     label: 'OpenAI Codex CLI',
@@ -161,7 +170,12 @@ export function renderStarterPolicy(opts: StarterOptions): string {
   } else {
     out.push('', '# secrets:', '#   GITHUB_TOKEN:', '#     from: env:GITHUB_TOKEN', '#     inject: { host: api.github.com, header: Authorization, format: "Bearer {}" }   # needs api.github.com in network.allow', '#     ttl: 30m');
   }
-  out.push('', 'env:', '  pass: [TERM, LANG]       # host variables passed in unchanged; everything else is scrubbed', '', 'review:', '  approvals: { low: 0, medium: 1, high: 2, critical: 2 }   # required approvals per PR risk level');
+  out.push('', 'env:', '  pass: [TERM, LANG]       # host variables passed in unchanged; everything else is scrubbed');
+  if (agent?.env?.length) {
+    out.push('  set:                     # fixed values set inside the sandbox');
+    for (const e of agent.env) out.push(`    ${e.name}: ${JSON.stringify(e.value)}   # ${e.why}`);
+  }
+  out.push('', 'review:', '  approvals: { low: 0, medium: 1, high: 2, critical: 2 }   # required approvals per PR risk level');
   if (registries.length) out.push(`  registries: ${flow(registries, '  ')}`);
   return `${out.join('\n')}\n`;
 }

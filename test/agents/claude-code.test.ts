@@ -23,6 +23,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { renderStarterPolicy } from '../../src/policy/init.js';
 import { createSessionCA } from '../../src/secrets/x509.js';
 import { startAnthropicModel, type ScriptTurn } from './anthropic-model.js';
 
@@ -62,6 +64,28 @@ function airlock(args: string[], cwd: string, env: NodeJS.ProcessEnv, timeout = 
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\n(killed by ${signal})` : stderr }));
   });
+}
+
+/**
+ * The policy `airlock init --agent claude` writes, pointed at the loopback model: the API host
+ * becomes `127.0.0.1:PORT` (loopback must be named literally), the proxy trusts the model's CA,
+ * ANTHROPIC_BASE_URL points Claude Code there. Added for the attack script only: curl, and the
+ * home shared read-only (to show that ~/.ssh and ~/.aws stay hidden even then).
+ */
+function presetPolicy(modelPort: number, modelUrl: string): string {
+  const doc = parseDocument(renderStarterPolicy({ agent: 'claude', ecosystems: [] }));
+  const host = `127.0.0.1:${modelPort}`;
+  const allow = doc.getIn(['network', 'allow']) as { items: unknown[] };
+  assert.deepEqual(doc.toJS().network.allow, ['api.anthropic.com'], 'the preset allows exactly the API host');
+  allow.items = [doc.createNode(host)];
+  doc.setIn(['network', 'upstreamCA'], 'model-ca.pem');
+  assert.equal(doc.getIn(['secrets', 'ANTHROPIC_API_KEY', 'inject', 'host']), 'api.anthropic.com');
+  doc.setIn(['secrets', 'ANTHROPIC_API_KEY', 'inject', 'host'], host);
+  doc.setIn(['env', 'set', 'ANTHROPIC_BASE_URL'], modelUrl);
+  doc.deleteIn(['filesystem', 'workspace']);
+  doc.setIn(['filesystem', 'read'], doc.createNode(['~']));
+  (doc.getIn(['commands', 'allow']) as { items: unknown[] }).items.push(doc.createNode('curl'));
+  return doc.toString();
 }
 
 /** The model's script: a legitimate job, then a prompt-injected agent. One tool call per turn. */
@@ -139,28 +163,9 @@ for (const backend of ['gvisor', 'bwrap'] as const) {
     turns.push(...script(ws, hostHome, model.port, attackerPort));
     try {
       writeFileSync(join(pol, 'model-ca.pem'), ca.certPem);
-      writeFileSync(
-        join(pol, 'airlock.yaml'),
-        `version: 1
-filesystem:
-  read: ["~"]          # shares the home read-only: ~/.ssh and ~/.aws stay hidden (built-in deny list)
-commands:
-  allow: [${join(bin, 'claude')}, sh, bash, env, git, ls, cat, grep, curl, "true"]
-network:
-  allow: ["127.0.0.1:${model.port}"]
-  upstreamCA: model-ca.pem
-secrets:
-  ANTHROPIC_API_KEY:
-    from: env:AIRLOCK_TEST_ANTHROPIC_KEY
-    inject: { host: "127.0.0.1:${model.port}", header: x-api-key }
-env:
-  set:
-    ANTHROPIC_BASE_URL: "${model.url}"
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"
-    DISABLE_AUTOUPDATER: "1"
-`,
-      );
-      const env = { ...process.env, HOME: hostHome, AIRLOCK_HOME: airlockHome, AIRLOCK_TEST_ANTHROPIC_KEY: REAL_KEY };
+      writeFileSync(join(pol, 'airlock.yaml'), presetPolicy(model.port, model.url));
+      // `claude` is found by name on airlock's PATH, as an installed Claude Code would be.
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: hostHome, AIRLOCK_HOME: airlockHome, ANTHROPIC_API_KEY: REAL_KEY };
       const started = Date.now();
       const r = await airlock(
         ['run', '--policy', join(pol, 'airlock.yaml'), '--backend', backend, '--workspace', ws, '--', 'claude', '-p', 'Fix the bug in calc.js', '--allowedTools', 'Bash,Read,Edit'],
