@@ -1,6 +1,7 @@
 /**
  * The real Claude Code (`@anthropic-ai/claude-code`, a native binary) under `bin/airlock run`, on
- * each real backend, in print mode against a scripted model on loopback (anthropic-model.ts).
+ * each real backend, in print mode against a scripted model on loopback (anthropic-model.ts), under
+ * the policy `airlock init --agent claude` writes (its API host pointed at the model).
  *
  * The scripted model makes the agent do a legitimate job (run `git status`, read and fix a file)
  * and then misbehave the way a prompt injection would: read credential files (a decoy `~/.ssh` and
