@@ -7,7 +7,8 @@ export const BUILTIN_DENY_HOME: readonly string[] = [
   '.config/gcloud', '.azure', '.config/doctl', '.oci', '.terraform.d', '.pypirc', '.cargo/credentials',
   '.cargo/credentials.toml', '.config/hub', '.vault-token', '.config/op', '.password-store', '.local/share/keyrings',
   '.gem/credentials', '.m2/settings.xml', '.gradle/gradle.properties', '.config/configstore', '.yarnrc', '.yarnrc.yml',
-  '.anthropic', '.config/anthropic', '.codex', '.claude.json', '.config/openai',
+  '.anthropic', '.config/anthropic', '.codex', '.claude.json', '.claude/.credentials.json', '.config/openai',
+  '.gemini/oauth_creds.json', '.aider.conf.yml',
 ];
 
 /** Files named like this outside the workspace are denied too (`.env`, `.env.local`, ...). */
