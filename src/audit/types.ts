@@ -8,8 +8,9 @@ export type Decision = 'allow' | 'deny' | 'info';
 
 export interface EventInput {
   kind: EventKind;
-  /** e.g. process: exec|exit; file: create|write|delete|rename|chmod; network: connect|request;
-   *  secret: use|refuse|exfiltration; policy: deny; session: start|end|error. */
+  /** e.g. process: exec|exit; file: create|write|delete|rename|chmod|open; network: connect|request;
+   *  secret: issue|use|refuse|exfiltration|…; policy: deny; session: start|end|error|…. The closed
+   *  list per kind is in docs/audit-events.md and the schema (test/docs-events.test.ts). */
   action: string;
   decision: Decision;
   /** The main object: an executable path, a file path, `host:port`, a secret name. */
