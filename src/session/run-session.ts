@@ -29,7 +29,7 @@ import { releaseStage, stageWorkspace } from '../workspace/index.js';
 import { startSessionAudit } from '../audit/index.js';
 import { startNetworkDoor, type Interceptor } from '../network/index.js';
 import { startSecretsDoor } from '../secrets/index.js';
-import { createSessionDir, newSessionId, readSessionMeta, sessionDir, writeSessionMeta, type SessionMeta } from './store.js';
+import { airlockHome, createSessionDir, defaultAirlockHome, newSessionId, readSessionMeta, sessionDir, writeSessionMeta, type SessionMeta } from './store.js';
 import { homedir } from 'node:os';
 
 export interface RunSessionOptions {
@@ -160,9 +160,11 @@ export const SESSION_STEPS: SessionStep[] = [auditStep, workspaceStep, networkSt
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-/** Denied host paths for a policy: built-in list, policy deny (globs expanded), `.env*` outside the workspace. */
+/** Denied host paths for a policy: built-in list, airlock's state, policy deny (globs expanded), `.env*` outside the workspace. */
 export function deniedPaths(policy: Policy, workspace: string, home = homedir()): string[] {
-  const builtin = BUILTIN_DENY_HOME.map((p) => join(home, p));
+  // airlock's own state (host identity key, other sessions' logs and staged trees) is never
+  // visible, even when a policy shares a parent directory of it.
+  const builtin = [...BUILTIN_DENY_HOME.map((p) => join(home, p)), airlockHome(), defaultAirlockHome(home)];
   const roots = [workspace, ...policy.filesystem.read, ...policy.filesystem.write];
   const policyDeny = expandDenyGlobs(policy.filesystem.deny, roots);
   const outside = [...policy.filesystem.read, ...policy.filesystem.write].filter((r) => !r.startsWith(workspace));

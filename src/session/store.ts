@@ -32,7 +32,12 @@ export interface SessionMeta {
 }
 
 export function airlockHome(): string {
-  return process.env.AIRLOCK_HOME || join(homedir(), '.local', 'state', 'airlock');
+  return process.env.AIRLOCK_HOME || defaultAirlockHome();
+}
+
+/** Where AIRLOCK_HOME is when the variable is not set. */
+export function defaultAirlockHome(home = homedir()): string {
+  return join(home, '.local', 'state', 'airlock');
 }
 
 export function sessionsRoot(): string {
