@@ -264,3 +264,41 @@ for (const backend of ['gvisor', 'bwrap'] as const) {
     assert.equal(git('status', '--porcelain', '--untracked-files=all').stdout.trimEnd().split('\n').sort().join('\n'), ['?? .env', ' M src/calc.js'].sort().join('\n'));
   });
 }
+
+test('codex exec under airlock (gvisor), zero Codex config: the preset alone (CODEX_API_KEY, built-in provider) works', { timeout: 150_000 }, async (t) => {
+  const why = skipReason('gvisor');
+  if (why) return t.skip(why);
+  const codex = codexInstall() as { launcher: string; dirs: string[] };
+  const root = mkdtempSync(join(tmpdir(), 'airlock-codex-builtin-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const repo = join(root, 'repo');
+  const state = join(root, 'state');
+  for (const d of [join(root, 'home'), repo, state]) mkdirSync(d, { recursive: true });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: 'C.UTF-8', HOME: join(root, 'home'), AIRLOCK_HOME: state, CODEX_API_KEY: REAL_KEY };
+  writeFileSync(join(repo, 'notes.txt'), 'todo\n');
+  spawnSync('git', ['init', '-q'], { cwd: repo });
+  const ca = createSessionCA('codex test upstream CA');
+  const leaf = ca.leaf('127.0.0.1');
+  const caFile = join(root, 'upstream-ca.pem');
+  writeFileSync(caFile, ca.certPem);
+  const model = await startOpenAIModel({ script: [{ shell: 'echo "key=$CODEX_API_KEY"; cat notes.txt' }, { message: 'Read the notes.' }], tls: { key: leaf.keyPem, cert: leaf.certPem } });
+  t.after(() => model.close());
+  const policyFile = join(root, 'airlock.yaml');
+  writeFileSync(policyFile, codexPolicy(repo, env, { modelHost: `127.0.0.1:${model.port}`, caFile, readDirs: codex.dirs }));
+
+  // Only the API base URL is redirected (to the loopback stand-in for api.openai.com); no provider, no key flag.
+  const r = await run(
+    AIRLOCK,
+    ['run', '--policy', policyFile, '--backend', 'gvisor', '--workspace', repo, '--', 'node', codex.launcher, 'exec', '--dangerously-bypass-approvals-and-sandbox', '-m', 'gpt-5.5', '-c', `openai_base_url="${model.baseUrl}"`, 'Read notes.txt.'],
+    { cwd: repo, env, timeoutMs: 120_000 },
+  );
+  assert.equal(r.code, 0, (r.stdout + r.stderr).slice(-4000));
+  assert.match(r.stdout, /Read the notes\./);
+  assert.deepEqual(model.turnsServed().map((n) => n >= 1), [true, true]);
+  assert.ok(model.requests.length >= 2);
+  for (const q of model.requests) assert.equal(q.headers.authorization, `Bearer ${REAL_KEY}`, `${q.method} ${q.path}`);
+  const out = model.toolOutputs();
+  assert.match(out[0]!.text, /key=airlock_ph_[a-z0-9]+_[0-9a-f]{32}\n/);
+  assert.match(out[0]!.text, /todo/);
+  assert.ok(!out[0]!.text.includes(REAL_KEY));
+});
