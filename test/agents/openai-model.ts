@@ -108,7 +108,12 @@ export function turnItem(turn: Turn, req: ResponsesRequest, n: number): Record<s
   const tools = declaredTools(req);
   const fn = (name: string) => tools.find((t) => t.type === 'function' && t.name === name);
   const shellCall = (cmd: string): Record<string, unknown> => {
-    if (fn('exec_command')) return { type: 'function_call', id: `fc_scripted_${n}`, call_id: callId, name: 'exec_command', arguments: JSON.stringify({ cmd }) };
+    const exec = fn('exec_command');
+    if (exec) {
+      // The longest wait the tool allows, so a slow command on a loaded machine still returns its output in this turn.
+      const args = exec.parameters?.properties?.yield_time_ms ? { cmd, yield_time_ms: 30_000 } : { cmd };
+      return { type: 'function_call', id: `fc_scripted_${n}`, call_id: callId, name: 'exec_command', arguments: JSON.stringify(args) };
+    }
     if (fn('shell_command')) return { type: 'function_call', id: `fc_scripted_${n}`, call_id: callId, name: 'shell_command', arguments: JSON.stringify({ command: cmd }) };
     if (fn('shell')) return { type: 'function_call', id: `fc_scripted_${n}`, call_id: callId, name: 'shell', arguments: JSON.stringify({ command: ['bash', '-lc', cmd] }) };
     throw new Error(`scripted model: the agent declared no shell tool (declared: ${tools.map((t) => t.name).join(', ')})`);
