@@ -30,7 +30,7 @@ test('airlock init writes a valid, commented policy with a $schema line; refuses
     assert.match(text.split('\n')[0]!, /^# yaml-language-server: \$schema=\S+airlock\.schema\.json$/);
     assert.match(text, /registry\.npmjs\.org/);
     assert.match(text, /files\.pythonhosted\.org/);
-    assert.match(text, /OPENAI_API_KEY/);
+    assert.match(text, /CODEX_API_KEY:\n {4}from: env:CODEX_API_KEY/);
     const check = await airlock(['check', file]);
     assert.equal(check.code, 0, check.stderr);
 

@@ -61,8 +61,9 @@ test('agent presets: API host allowed and the key injected with the right header
   assert.deepEqual([claude.host, claude.header, claude.format], ['api.anthropic.com', 'x-api-key', undefined]);
   assert.deepEqual(claude.source, { kind: 'env', name: 'ANTHROPIC_API_KEY' });
   assert.ok(claude.commands.includes('claude'));
-  const codex = secret('codex', 'OPENAI_API_KEY');
+  const codex = secret('codex', 'CODEX_API_KEY');
   assert.deepEqual([codex.host, codex.header, codex.format], ['api.openai.com', 'Authorization', 'Bearer {}']);
+  assert.deepEqual(codex.source, { kind: 'env', name: 'CODEX_API_KEY' });
   assert.ok(codex.commands.includes('codex'));
   const gemini = secret('gemini', 'GEMINI_API_KEY');
   assert.deepEqual([gemini.host, gemini.header], ['generativelanguage.googleapis.com', 'x-goog-api-key']);

@@ -57,8 +57,12 @@ export const AGENT_PRESETS: Record<AgentName, AgentPreset> = {
   },
   codex: {
     label: 'OpenAI Codex CLI',
+    // `codex` is a Node launcher (`#!/usr/bin/env node`) that execs the native binary of the
+    // @openai/codex-<platform> package; Codex runs its commands with bash and inspects the repo with git.
     commands: ['codex', 'node'],
-    apis: [{ host: 'api.openai.com', secret: 'OPENAI_API_KEY', header: 'Authorization', format: 'Bearer {}' }],
+    // Codex ignores OPENAI_API_KEY for its built-in provider; `codex exec` reads CODEX_API_KEY.
+    apis: [{ host: 'api.openai.com', secret: 'CODEX_API_KEY', header: 'Authorization', format: 'Bearer {}' }],
+    note: 'Codex reads CODEX_API_KEY (`from:` may name any host variable, e.g. env:OPENAI_API_KEY); run it with --dangerously-bypass-approvals-and-sandbox, airlock is the sandbox (docs/recipes/codex.md).',
   },
   aider: {
     label: 'Aider',
