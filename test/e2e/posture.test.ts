@@ -172,6 +172,11 @@ test('yolo-dev: findings name the risky settings with severity, OWASP ASI id, ev
   // Bypass flags in scripts, with line numbers.
   const flags = by('script.agent-bypass-flag').map((f) => `${f.file!.slice(fx.repo.length + 1)}:${f.line}`).sort();
   for (const where of ['package.json:6', 'package.json:7', 'scripts/night.sh:3', 'scripts/night.sh:4', '.github/workflows/claude.yml:21']) assert.ok(flags.includes(where), `flag at ${where} (got ${flags.join(', ')})`);
+  // The same flag on an agent run under `airlock run` is reported low: airlock is the sandbox there.
+  const contained = by('script.agent-bypass-flag').find((f) => f.file!.endsWith('scripts/night.sh') && f.line === 5)!;
+  assert.equal(contained.severity, 'low');
+  assert.match(contained.title, /contained by `airlock run`/);
+  assert.equal(by('script.agent-bypass-flag').find((f) => f.file!.endsWith('scripts/night.sh') && f.line === 3)!.severity, 'high');
   // A fix is concrete: the env secret fix is an airlock secrets snippet.
   assert.match(by('agent.inline-credential').find((f) => f.evidence.includes('GITHUB_TOKEN'))!.fix, /secrets:\n {2}GITHUB_TOKEN:\n {4}from: env:GITHUB_TOKEN/);
 });
