@@ -530,6 +530,9 @@ export class ProxyCore {
     const deny = this.denier(a, req, res);
     const framing = checkFraming(req.rawHeaders);
     if (framing) return deny(400, `malformed request: ${framing}`);
+    // An Upgrade (WebSocket) cannot be relayed request by request: refuse it plainly instead of
+    // forwarding a stripped GET, so clients fall back to ordinary HTTPS requests at once.
+    if (req.headers.upgrade !== undefined) return deny(403, 'upgrade (WebSocket) inside a TLS-terminated connection is not supported; use plain HTTPS requests');
     let path = req.url ?? '';
     const abs = /^https:\/\/([^/?#]*)([^#]*)$/i.exec(path);
     if (abs) {

