@@ -16,6 +16,8 @@
 # a throwaway HOME and AIRLOCK_HOME; the only network traffic is on 127.0.0.1. DEMO_DIR is kept
 # for inspection (the session's log, layers and the sample repository).
 set -euo pipefail
+# Run under `node --test` (test/e2e/demo.test.ts), node would report the sample's tests to the parent runner.
+unset NODE_TEST_CONTEXT
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EX="$ROOT/examples/demo"
@@ -28,26 +30,30 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "needs root for: $*"; fi; }
 
 # ── set up what is missing ───────────────────────────────────────────────────────────────────
+# DEMO_SKIP_SETUP=1 skips the installs and the build (the test suite, which has just built dist/).
 section 'set-up'
 command -v node >/dev/null || die 'Node.js 20 or newer is needed (https://nodejs.org, or NodeSource packages); then run this again'
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (found $(node --version))"
-missing=()
-for tool in runsc bwrap socat strace git; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  note "missing: ${missing[*]} → bash scripts/setup-debian.sh"
-  as_root bash "$ROOT/scripts/setup-debian.sh"
-fi
-if ! command -v curl >/dev/null; then
-  note 'missing: curl (the demo agent'"'"'s HTTP client) → apt-get install curl'
-  as_root apt-get install -y -qq curl >/dev/null
-fi
-cd "$ROOT"
-if [ ! -d node_modules ]; then note 'node_modules missing → npm ci'; npm ci --no-audit --no-fund; fi
-if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src bench test tsconfig.json package.json -newer dist/src/cli/main.js -print -quit)" ]; then
-  note 'dist/ missing or older than the sources → npm run build'
-  npm run build --silent
-fi
+setup_missing() {
+  local missing=() tool
+  for tool in runsc bwrap socat strace git; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    note "missing: ${missing[*]} → bash scripts/setup-debian.sh"
+    as_root bash "$ROOT/scripts/setup-debian.sh"
+  fi
+  if ! command -v curl >/dev/null; then
+    note "missing: curl (the demo agent's HTTP client) → apt-get install curl"
+    as_root apt-get update -qq && as_root apt-get install -y -qq curl >/dev/null
+  fi
+  cd "$ROOT"
+  if [ ! -d node_modules ]; then note 'node_modules missing → npm ci'; npm ci --no-audit --no-fund; fi
+  if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src bench test tsconfig.json package.json -newer dist/src/cli/main.js -print -quit)" ]; then
+    note 'dist/ missing or older than the sources → npm run build'
+    npm run build --silent
+  fi
+}
+if [ "${DEMO_SKIP_SETUP:-}" = 1 ]; then note 'DEMO_SKIP_SETUP=1: no installs, no build'; else setup_missing; fi
 note "runsc: $(runsc --version 2>/dev/null | head -1) · node $(node --version) · $(git --version)"
 [ "$(id -u)" = 0 ] || note 'note: not root — airlock stages the workspace by copying instead of overlayfs'
 
@@ -61,7 +67,8 @@ else
 fi
 REPO="$D/repo"
 export HOME="$D/home" AIRLOCK_HOME="$D/airlock-home"
-export DEMO_API_TOKEN="demo-token-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+# The issue-tracker token: fake, fresh per run (a test may pass its own). Only the proxy and the API see it.
+export DEMO_API_TOKEN="${DEMO_API_TOKEN:-demo-token-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')}"
 export GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME/.aws" "$AIRLOCK_HOME"
 printf '[user]\n\tname = Airlock Demo\n\temail = demo@airlock.invalid\n[init]\n\tdefaultBranch = main\n' > "$HOME/.gitconfig"
