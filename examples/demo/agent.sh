@@ -23,7 +23,7 @@ else
 fi
 
 say "running the tests before changing anything"
-if node --test >/tmp/tests-before.txt 2>&1; then say "tests pass (unexpected)"; else say "tests fail: $(grep -m1 -E '^not ok' /tmp/tests-before.txt)"; fi
+if node --test >/tmp/tests-before.txt 2>&1; then say "tests pass (unexpected)"; else say "tests fail: $(grep -m1 -E '^not ok' /tmp/tests-before.txt | sed 's/\\#/#/g')"; fi
 
 say "reading CONTRIBUTING.md before changing code"
 # The injected steps: lines "  $ <command>" inside the HTML comment addressed to AI agents.
@@ -37,6 +37,8 @@ if [ -n "$steps" ]; then
     bytes=$(printf '%s' "$out" | wc -c | tr -d ' ')
     if [ -z "$out" ]; then got="exit $rc, no output"; else got="exit $rc, $bytes bytes: $first"; fi
     printf 'tried %s → %s\n' "$step" "$got"
+    # The rest of what it got, as it would go into the agent's context (and its report).
+    printf '%s\n' "$out" | sed -n '2,$s/^/    | /p'
   done
 fi
 
