@@ -15,7 +15,7 @@ import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import * as audit from '../audit/index.js';
-import { loadPolicyFile, type HostPattern, type Policy } from '../policy/index.js';
+import { BUILTIN_DENY_HOME, DOTENV_PATTERN, loadPolicyFile, type HostPattern, type Policy } from '../policy/index.js';
 import { sessionsRoot } from '../session/store.js';
 import { mk } from './rules/common.js';
 import type { Finding, SessionSummary } from './types.js';
@@ -64,6 +64,31 @@ const RISKY_CMD: [RegExp, string][] = [
   [/--dangerously-skip-permissions|--yolo\b|--trust-all-tools/, 'AI CLI with permission checks disabled'],
   [/\bgit\s+config\b[^\n]*core\.hooksPath|\bnpm\s+publish\b|\bgh\s+(secret|auth\s+token)\b/, 'publishing or credential command'],
 ];
+
+// Credential stores the sandbox hides (policy/builtin-deny.ts) named as a path segment. Project
+// config files that usually hold no secret (.npmrc, .yarnrc*) count only when home-anchored.
+const PROJECT_CONFIG = new Set(['.npmrc', '.yarnrc', '.yarnrc.yml']);
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const CREDENTIAL_SEGMENT = new RegExp(`(^|/)(${BUILTIN_DENY_HOME.filter((p) => !PROJECT_CONFIG.has(p)).map(escapeRe).join('|')})(/|$)`);
+const HOME_CONFIG = new RegExp(`^(~|/home/[^/]+|/root)/(${[...PROJECT_CONFIG].map(escapeRe).join('|')})$`);
+const DOTENV_TEMPLATE = /^\.env\.(example|sample|template|dist|defaults)$/;
+
+/**
+ * The credential file a command-line word names, if any: `.env` files (not their templates),
+ * `~/.aws/credentials`, `/home/u/.ssh/id_ed25519`, ... Words are split on shell punctuation, so
+ * `sh -c "cat .env"` counts as well as `cat .env`.
+ */
+export function credentialPathIn(argv: readonly string[]): string | undefined {
+  for (const arg of argv) {
+    for (const word of arg.split(/[\s'"`;|&<>()=]+/)) {
+      if (!word || word.length > 4096) continue;
+      const base = word.slice(word.lastIndexOf('/') + 1);
+      if (DOTENV_PATTERN.test(base) && !DOTENV_TEMPLATE.test(base)) return word;
+      if (CREDENTIAL_SEGMENT.test(word) || HOME_CONFIG.test(word)) return word;
+    }
+  }
+  return undefined;
+}
 
 export function defaultVerifiers(): SessionVerifiers {
   return {
@@ -260,6 +285,7 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
   const registry = (h: string) => WELL_KNOWN_REGISTRIES.test(h) || regs.some((r) => hostMatch(r, h));
   const denials = new Map<string, { n: number; first: string }>();
   const hosts = new Map<string, number>();
+  const credentialCmds = new Map<string, string>();
   const touched = new Set<string>();
   const workspace = typeof meta.workspace === 'string' ? meta.workspace : undefined;
   let denialCount = 0;
@@ -280,12 +306,18 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
       d.n++;
       denials.set(key, d);
     }
-    if (kind === 'network' && decision === 'allow') {
+    // A connect seen inside the sandbox (gVisor monitor, strace) stays inside: its only way out is
+    // the proxy, whose own events name the hosts really contacted.
+    const insideSandbox = detail.source === 'gvisor' || detail.source === 'strace' || subject.startsWith('unix:');
+    if (kind === 'network' && decision === 'allow' && !insideSandbox) {
       const host = subject.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
       if (host && !registry(host)) hosts.set(host, (hosts.get(host) ?? 0) + 1);
     }
     if (kind === 'process' && action === 'exec') {
-      const argv = Array.isArray(detail.argv) ? (detail.argv as unknown[]).map(String).join(' ') : subject;
+      const words = Array.isArray(detail.argv) ? (detail.argv as unknown[]).map(String) : [subject];
+      const cred = credentialPathIn(words.slice(1));
+      if (cred && !credentialCmds.has(cred)) credentialCmds.set(cred, words.join(' ').slice(0, 200));
+      const argv = words.join(' ');
       for (const [re, what] of RISKY_CMD) {
         if (re.test(argv)) {
           findings.push(mk(where, 'risky-command', 'session', decision === 'deny' ? 'medium' : 'high', 0, argv, `the agent ran a risky command during the session (${what})${decision === 'deny' ? ', which was refused' : ''}`, 'check what the command changed; tighten commands.allow/deny in the policy'));
@@ -303,10 +335,18 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
     const [kind] = key.split(':');
     findings.push(mk(where, 'denied', 'session', kind === 'network' || kind === 'secret' ? 'medium' : 'low', 0, `${d.n}× ${key}, e.g. ${d.first}`, `the policy refused ${d.n} ${key} action(s) during the session: the agent tried to do more than it was allowed`, 'look at what it tried (`airlock log show`) before trusting the result'));
   }
+  if (credentialCmds.size) {
+    const list = [...credentialCmds.keys()].slice(0, 6).join(', ');
+    const cmds = [...credentialCmds.values()].slice(0, 3).join('; ');
+    findings.push(mk(where, 'credential-access', 'session', 'high', 0, cmds, `during the session the agent ran commands that reach for credential files (${list}). Coding tasks do not need them: something it read (an issue, a README, a dependency) may have told it to look for secrets. The sandbox's deny list hides such files, so check what it got and treat the rest of the session as following untrusted instructions`, 'find the instructions that led to it (`airlock log show`), and keep credentials out of the workspace and covered by filesystem.deny'));
+  }
   if (hosts.size) {
     const list = [...hosts.keys()].slice(0, 8).join(', ');
     findings.push(mk(where, 'unexpected-hosts', 'session', 'medium', 0, list, `the session contacted ${hosts.size} host(s) that are not package registries (${list}); code or data may have come from or gone to them`, 'list expected hosts in review.registries, or find out why they were contacted'));
   }
+  // A directory created to hold a file of the diff (`.vscode` for `.vscode/settings.json`) is part of that change.
+  const diffDirs = new Set<string>();
+  for (const p of opts.diffPaths) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) diffDirs.add(p.slice(0, i));
   const outside: string[] = [];
   for (const p of touched) {
     let rel = p;
@@ -319,7 +359,7 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
       }
     }
     if (/^(\.git\/(objects|index|logs|refs|HEAD|ORIG_HEAD|FETCH_HEAD|COMMIT_EDITMSG)|node_modules\/|\.cache\/|dist\/|build\/|target\/|__pycache__\/)/.test(rel)) continue;
-    if (!opts.diffPaths.has(rel)) outside.push(rel);
+    if (!opts.diffPaths.has(rel) && !diffDirs.has(rel)) outside.push(rel);
   }
   if (outside.length) {
     const hooks = outside.some((p) => /\.git\/(hooks|config)|\.ssh|\.aws|\.bashrc|\.profile|\.npmrc|\.gitconfig/.test(p));
