@@ -111,8 +111,18 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
     await stopMonitor().catch((err: Error) => log.emit({ kind: 'session', action: 'error', decision: 'info', subject: 'monitor', detail: { reason: `stopping the monitor: ${err.message}` } }));
     let changes: ChangeLike[] = [];
     try {
-      const read = opts.changes ?? (async (dir: string) => (await import('../workspace/index.js')).sessionChanges(dir));
+      let gitWrites: { path: string; reason: string }[] = [];
+      const read =
+        opts.changes ??
+        (async (dir: string) => {
+          const ws = await import('../workspace/index.js');
+          const set = await ws.collectChanges(dir);
+          gitWrites = set.ignored.filter((i) => i.reason === ws.GIT_EXEC_WRITE_REASON);
+          return set.changes.map(ws.publicChange);
+        });
       changes = await read(ctx.dir);
+      // Hooks and git config the agent wrote: not part of the change list (never applied), but evidence.
+      for (const g of gitWrites) log.emit({ kind: 'file', action: 'write', decision: 'allow', subject: g.path, detail: { source: 'workspace', applied: false, reason: g.reason } });
       for (const c of changes) {
         log.emit({
           kind: 'file',

@@ -183,7 +183,10 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
       for (const name of names) {
         const r = rel ? `${rel}/${name}` : name;
         if (name === '.git') {
-          if (inUpper.has(name)) ignored.push({ path: r, reason: '.git internals are never applied' });
+          if (inUpper.has(name)) {
+            ignored.push({ path: r, reason: '.git internals are never applied' });
+            if (!rel) ignored.push(...gitExecutableWrites(viewRoot, lower));
+          }
           continue;
         }
         const v = join(viewRoot, r);
@@ -214,6 +217,7 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
         if (name === '.git') {
           // Changes inside an existing .git are not tracked in copy mode; a new one is reported.
           if (kindAt(join(lower, r)) === 'absent') ignored.push({ path: r, reason: '.git internals are never applied' });
+          if (!rel) ignored.push(...gitExecutableWrites(copy, lower));
           continue;
         }
         seen.add(r);
@@ -249,6 +253,27 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
   const drifted = driftedPaths(state, changes);
   if (drifted.length) warnings.push(`the tree changed since the session started at: ${drifted.slice(0, 10).join(', ')}${drifted.length > 10 ? ` (+${drifted.length - 10} more)` : ''}; apply will refuse`);
   return { state, changes, ignored, drifted, warnings };
+}
+
+/** Reason given for a hook or git config written in the session (see `gitExecutableWrites`). */
+export const GIT_EXEC_WRITE_REASON = 'git hook or config written in the session: never applied, but it runs code on the next git command there';
+
+/**
+ * `.git/hooks/*` and `.git/config` (hooksPath, fsmonitor, filter drivers) that the session created
+ * or changed: never applied, but evidence a reviewer needs — a prompt-injected agent plants hooks.
+ * Compared by content with the tree, so a copied but unchanged file is not listed.
+ */
+function gitExecutableWrites(root: string, lower: string): ChangeSet['ignored'] {
+  const out: ChangeSet['ignored'] = [];
+  const candidates = ['.git/config', ...safeReaddir(join(root, '.git', 'hooks')).map((n) => `.git/hooks/${n}`)];
+  for (const rel of candidates) {
+    const now = kindAt(join(root, rel));
+    if (now !== 'file' && now !== 'symlink') continue;
+    const before = kindAt(join(lower, rel));
+    if (before === now && sha256(readContent(join(root, rel)).data) === sha256(readContent(join(lower, rel)).data)) continue;
+    out.push({ path: rel, reason: GIT_EXEC_WRITE_REASON });
+  }
+  return out;
 }
 
 /** The plain change list of a session (see `FileChange`). */
