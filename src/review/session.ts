@@ -347,21 +347,23 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
   // A directory created to hold a file of the diff (`.vscode` for `.vscode/settings.json`) is part of that change.
   const diffDirs = new Set<string>();
   for (const p of opts.diffPaths) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) diffDirs.add(p.slice(0, i));
-  const outside: string[] = [];
+  // A set: the same file can be both a live gVisor open (absolute) and a workspace event (relative).
+  const outsideSet = new Set<string>();
   for (const p of touched) {
     let rel = p;
     if (isAbsolute(p)) {
       if (workspace && (p === workspace || p.startsWith(`${workspace}/`))) rel = relative(workspace, p);
       else if (/^\/(tmp|proc|dev|sys|run|var\/tmp)\//.test(p)) continue;
       else {
-        outside.push(p);
+        outsideSet.add(p);
         continue;
       }
     }
     if (/^(\.git\/(objects|index|logs|refs|HEAD|ORIG_HEAD|FETCH_HEAD|COMMIT_EDITMSG)|node_modules\/|\.cache\/|dist\/|build\/|target\/|__pycache__\/)/.test(rel)) continue;
-    if (!opts.diffPaths.has(rel) && !diffDirs.has(rel)) outside.push(rel);
+    if (!opts.diffPaths.has(rel) && !diffDirs.has(rel)) outsideSet.add(rel);
   }
-  if (outside.length) {
+  if (outsideSet.size) {
+    const outside = [...outsideSet];
     const hooks = outside.some((p) => /\.git\/(hooks|config)|\.ssh|\.aws|\.bashrc|\.profile|\.npmrc|\.gitconfig/.test(p));
     findings.push(mk(where, 'untracked-changes', 'session', hooks ? 'high' : 'medium', 0, outside.slice(0, 6).join(', '), `the session changed ${outside.length} file(s) that are not in this diff${hooks ? ', including git hooks/config or credential files' : ''}: effects that reviewers of the PR will not see`, 'inspect those files on the machine that ran the session'));
   }
