@@ -32,7 +32,7 @@ import { writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SeqpacketServer, type SeqpacketSocket } from 'node-unix-socket';
 import type { AuditSink, EventInput } from './types.js';
-import { decode, int, msg, str, strs, bytes, ProtoError, type Fields } from './protowire.js';
+import { decode, int, uint, msg, str, strs, bytes, ProtoError, type Fields } from './protowire.js';
 import { AirlockError } from '../util/errors.js';
 
 export const MSG = {
@@ -261,9 +261,14 @@ export class TraceDecoder {
   }
 
   private message(type: number, f: Fields): void {
+    if (type === MSG.OPEN && !opensForWrite(int(f, 7))) {
+      // read-only opens are most of the stream and are only counted: skip the context entirely
+      this.stats.reads++;
+      return;
+    }
     const ctx = msg(f, 1);
-    const timeNs = BigInt.asIntN(64, BigInt(int(ctx, 1)));
-    const timeMs = timeNs > 0n ? Number(timeNs / 1_000_000n) : undefined;
+    const timeNs = uint(ctx, 1);
+    const timeMs = timeNs > 0n && timeNs < 1n << 63n ? Number(timeNs / 1_000_000n) : undefined;
     const tid = int(ctx, 2);
     const pid = int(ctx, 4) || tid;
     const cwd = str(ctx, 8) || undefined;
@@ -325,11 +330,6 @@ export class TraceDecoder {
         const exit = msg(f, 2);
         const errno = int(exit, 2);
         const result = int(exit, 1);
-        const forWrite = (flags & (O_WRONLY | O_RDWR)) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
-        if (!forWrite) {
-          this.stats.reads++;
-          return;
-        }
         const path = resolvePath(str(f, 6), int(f, 4), str(f, 5), cwd);
         if (QUIET_PATHS.has(path) || path.startsWith('/proc/')) return;
         const denied = errno === 1 || errno === 13 || errno === 30;
@@ -363,6 +363,10 @@ export class TraceDecoder {
         return;
     }
   }
+}
+
+function opensForWrite(flags: number): boolean {
+  return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) !== 0;
 }
 
 function resolvePath(pathname: string, dirfd: number, fdPath: string, cwd: string | undefined): string {
