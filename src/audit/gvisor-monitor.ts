@@ -49,24 +49,41 @@ export const MSG = {
   SYSCALL_EXECVE: 11,
 } as const;
 
-const CONTEXT = ['time', 'thread_id', 'group_id', 'container_id', 'cwd', 'process_name'];
+// Context fields cost Sentry work on every message (cwd is a path walk), so each point asks only
+// for what its events use. container_id is constant for the session: only container/start has it.
+const WHO = ['thread_id', 'group_id'];
+const EXEC_CONTEXT = ['time', ...WHO, 'cwd', 'process_name'];
+const START_CONTEXT = [...EXEC_CONTEXT, 'container_id'];
 
-/** The trace points we ask for. */
+/**
+ * The trace points we ask for, and what each buys (none has a Sentry-side filter, so every call
+ * of a traced syscall is one message):
+ * - container/start: the agent's first process (argv, cwd, container).
+ * - sentry/clone: the parent of every new process (ppid), which no other point carries. No event.
+ * - sentry/execve: every successful exec, with the binary actually run (symlinks resolved) and argv.
+ * - sentry/task_exit: exit code or signal of each process.
+ * - syscall/execve|execveat/exit: refused execs (EACCES/EPERM), which sentry/execve never sees.
+ * - syscall/openat|open|creat/exit (files): opens that can write, allowed or refused — writes
+ *   outside the staged workspace (other filesystem.write paths, /tmp), refused writes to the
+ *   read-only root, files created and removed within the session, and who wrote what; none of
+ *   these is visible in the workspace diff. Read-only opens are counted and dropped.
+ * - syscall/connect/exit (network): socket-level connects, including attempts that fail inside.
+ */
 export function tracePoints(opts: { files?: boolean; network?: boolean } = {}): { name: string; optional_fields?: string[]; context_fields: string[] }[] {
   const pts: { name: string; optional_fields?: string[]; context_fields: string[] }[] = [
-    { name: 'container/start', context_fields: CONTEXT },
-    { name: 'sentry/clone', context_fields: CONTEXT },
-    { name: 'sentry/execve', context_fields: CONTEXT },
-    { name: 'sentry/task_exit', context_fields: CONTEXT },
-    { name: 'syscall/execve/exit', context_fields: CONTEXT },
-    { name: 'syscall/execveat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT },
+    { name: 'container/start', context_fields: START_CONTEXT },
+    { name: 'sentry/clone', context_fields: WHO },
+    { name: 'sentry/execve', context_fields: EXEC_CONTEXT },
+    { name: 'sentry/task_exit', context_fields: ['time', ...WHO, 'process_name'] },
+    { name: 'syscall/execve/exit', context_fields: EXEC_CONTEXT },
+    { name: 'syscall/execveat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT },
   ];
   if (opts.files !== false) {
-    pts.push({ name: 'syscall/openat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
-    pts.push({ name: 'syscall/open/exit', context_fields: CONTEXT });
-    pts.push({ name: 'syscall/creat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
+    pts.push({ name: 'syscall/openat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
+    pts.push({ name: 'syscall/open/exit', context_fields: EXEC_CONTEXT });
+    pts.push({ name: 'syscall/creat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
   }
-  if (opts.network !== false) pts.push({ name: 'syscall/connect/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
+  if (opts.network !== false) pts.push({ name: 'syscall/connect/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
   return pts;
 }
 
