@@ -1,53 +1,136 @@
 /**
  * bench/audit: the cost of runtime monitoring. Two workloads — exec-heavy (hundreds of short
- * processes) and file-heavy (a thousand files written, then read back) — each run on the same
- * backend with monitoring off and on (monitor + the real signed, fsynced audit log as the sink),
- * interleaved, and reported side by side as medians and the on/off ratio. Target: ≤ 1.10.
+ * processes) and file-heavy (600 files written, read back, removed) — each run on the same
+ * backend with monitoring off and on, in interleaved pairs (the order inside a pair alternates),
+ * and reported side by side. Target: on/off ≤ 1.10.
  *
  *   gvisor: `runsc run` of an OCI bundle; on = `--pod-init-config` + startGvisorMonitor
  *   bwrap:  bwrap; on = the strace prefix from bwrapTracer
  *
- * Usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]
+ * Both sides open and close a real session log (signed, fsynced, indexed in SQLite), as
+ * `airlock run` does whether or not a monitor runs; only the monitor differs. Per pair it records:
+ *   - sandbox: wall time of the sandbox command alone (what the agent feels);
+ *   - session: log open + monitor start + sandbox + monitor stop (drain) + log close and index
+ *     (what the user waits for);
+ *   - CPU: the sandbox's process tree (a cpuacct cgroup per run, or wait4 via /usr/bin/time) and airlock's own
+ *     process (the receiver: decode, hash chain, log, index). CPU time does not depend on what
+ *     else the shared machine runs, so it is the steadier figure; wall ratios are medians of the
+ *     per-pair ratios.
+ *
+ * `--sink` picks what receives the trace stream when monitoring is on, to split the cost:
+ *   log (default: the real log) · decode (decoded, events dropped) · drain (gVisor only: packets
+ *   read and counted, not decoded — the Sentry's own trace-point cost plus the socket).
+ *
+ * Usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]... [--workload exec|file]...
+ *                                 [--sink log|decode|drain]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bwrapTracer, openAuditLog, startGvisorMonitor, closeIndex } from '../src/audit/index.js';
+import { SeqpacketServer, type SeqpacketSocket } from 'node-unix-socket';
+import { bwrapTracer, openAuditLog, podInitConfig, startGvisorMonitor, closeIndex, type AuditSink } from '../src/audit/index.js';
 import { createSessionDir, newSessionId } from '../src/session/store.js';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' }, backend: { type: 'string', multiple: true } } });
-const REPS = Number(values.reps ?? 5);
+const { values } = parseArgs({
+  options: { reps: { type: 'string' }, backend: { type: 'string', multiple: true }, workload: { type: 'string', multiple: true }, sink: { type: 'string' }, help: { type: 'boolean' } },
+});
+if (values.help) {
+  console.log('usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]... [--workload exec|file]... [--sink log|decode|drain]');
+  process.exit(0);
+}
+const REPS = Number(values.reps ?? 10);
+const SINK = values.sink ?? 'log';
+if (!['log', 'decode', 'drain'].includes(SINK)) throw new Error(`--sink ${SINK}: expected log, decode or drain`);
 const home = mkdtempSync(join(tmpdir(), 'airlock-bench-audit-'));
 process.env.AIRLOCK_HOME = join(home, 'state');
 
-const WORKLOADS: Record<string, string> = {
-  'exec-heavy (200 × /bin/true)': 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done',
-  'file-heavy (600 writes + reads)': 'i=0; while [ $i -lt 600 ]; do echo $i > /ws/f$i; i=$((i+1)); done; cat /ws/f* > /dev/null; rm -f /ws/f*',
+const WORKLOADS: Record<string, { name: string; script: string }> = {
+  exec: { name: 'exec-heavy (200 × /bin/true)', script: 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done' },
+  file: { name: 'file-heavy (600 writes + reads)', script: 'i=0; while [ $i -lt 600 ]; do echo $i > /ws/f$i; i=$((i+1)); done; cat /ws/f* > /dev/null; rm -f /ws/f*' },
 };
 
-function run(file: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(0) : reject(new Error(`${file} exited ${code}: ${err.slice(0, 400)}`))));
-  });
+interface Run {
+  /** wall ms of the sandbox command */
+  sandbox: number;
+  /** wall ms of the whole session window */
+  session: number;
+  /** user+sys ms of the sandbox's process tree */
+  treeCpu: number;
+  /** user+sys ms of this process over the session window */
+  selfCpu: number;
+  messages: number;
+  events: number;
+  dropped: number;
 }
 
-async function withLog<T>(fn: (log: Awaited<ReturnType<typeof openAuditLog>>, runDir: string) => Promise<T>): Promise<T> {
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+const useCgroup = (() => {
+  try {
+    const probe = join(CPUACCT, `airlock-bench-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+let cg = 0;
+
+/**
+ * Runs a command: wall ms and the user+sys CPU ms of its whole process tree — from a cgroup v1
+ * cpuacct group of its own when available (counts every descendant, reaped or not: bwrap's
+ * sandboxed tree is not reaped by the launched process), else from /usr/bin/time (wait4 rusage).
+ */
+async function timed(file: string, args: string[], after?: () => void): Promise<{ ms: number; cpu: number }> {
+  const group = join(CPUACCT, `airlock-bench-${process.pid}-${cg++}`);
+  const out = join(home, `time-${process.pid}-${cg}`);
+  let argv: string[];
+  if (useCgroup) {
+    mkdirSync(group);
+    argv = ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, file, ...args];
+  } else argv = ['/usr/bin/time', '-o', out, '-f', '%U %S', file, ...args];
+  const t0 = performance.now();
+  const { code, err } = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let e = '';
+    p.stderr.on('data', (d: Buffer) => (e += d.toString()));
+    p.on('exit', (c) => resolve({ code: c, err: e }));
+  });
+  const ms = performance.now() - t0;
+  after?.();
+  let cpu = NaN;
+  if (useCgroup) {
+    // the tree's last processes (runsc's sandbox and gofer) may outlive the launcher briefly
+    for (let i = 0; i < 200 && readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() !== ''; i++) await new Promise((r) => setTimeout(r, 10));
+    cpu = Number(readFileSync(join(group, 'cpuacct.usage'), 'utf8')) / 1e6;
+    rmdirSync(group);
+  } else if (code === 0) {
+    const [u, s] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpu = (u! + s!) * 1000;
+    unlinkSync(out);
+  }
+  if (code !== 0 || !Number.isFinite(cpu)) throw new Error(`${file} exited ${code}: ${err.slice(0, 400)}`);
+  return { ms, cpu };
+}
+
+/** A session log around `fn`, as airlock run keeps one whether or not a monitor runs. */
+async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Run, 'session' | 'selfCpu'>>): Promise<Run> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
   const id = newSessionId();
   const dir = createSessionDir(id);
   const runDir = join(dir, 'run');
   mkdirSync(runDir, { mode: 0o700 });
-  const log = await openAuditLog({ sessionId: id, sessionDir: dir, backend: 'bench', index: false });
-  try {
-    return await fn(log, runDir);
-  } finally {
-    await log.close({ exitCode: 0 });
-    log.forgetKey();
-  }
+  const log = await openAuditLog({ sessionId: id, sessionDir: dir, backend: 'bench' });
+  const audit: AuditSink = SINK === 'log' ? log : { emit() {} };
+  const r = await fn(audit, runDir);
+  await log.close({ exitCode: 0 });
+  log.forgetKey();
+  const session = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ...r, session, selfCpu: (c.user + c.system) / 1000 };
 }
 
 function bundle(dir: string, script: string, ws: string): string {
@@ -72,85 +155,145 @@ function bundle(dir: string, script: string, ws: string): string {
   return b;
 }
 
+/** --sink drain: a receiver that answers the handshake and only counts packets. */
+function drainReceiver(runDir: string): { podInitConfigPath: string; stop(): { messages: number; dropped: number } } {
+  const sock = join(runDir, 'drain.sock');
+  const podInitConfigPath = join(runDir, 'pod-init.json');
+  writeFileSync(podInitConfigPath, JSON.stringify(podInitConfig(sock)));
+  const server = new SeqpacketServer();
+  server.listen(sock, 4);
+  let messages = 0;
+  let dropped = 0;
+  let conn: SeqpacketSocket | undefined;
+  server.on('connection', (s: SeqpacketSocket) => {
+    conn = s;
+    let first = true;
+    s.on('data', (buf: Buffer) => {
+      if (first) {
+        first = false;
+        s.write(Buffer.from([0x08, 0x01]));
+        return;
+      }
+      messages++;
+      if (buf.length >= 8) dropped = buf.readUInt32LE(4);
+    });
+  });
+  return {
+    podInitConfigPath,
+    stop() {
+      conn?.destroy();
+      server.close();
+      return { messages, dropped };
+    },
+  };
+}
+
 let n = 0;
-async function gvisor(script: string, monitored: boolean): Promise<{ ms: number; events: number; dropped: number }> {
+async function gvisor(script: string, monitored: boolean): Promise<Run> {
   const ws = mkdtempSync(join(home, 'ws-'));
   const root = join(home, 'runsc-root');
   const id = `airlock-bench-${process.pid}-${n++}`;
   const b = bundle(home, script, ws);
   const go = async (podInit?: string) => {
-    const t0 = performance.now();
-    await run('runsc', ['--root', root, '--network=none', '--ignore-cgroups', ...(podInit ? [`--pod-init-config=${podInit}`] : []), 'run', '--bundle', b, id]);
-    const ms = performance.now() - t0;
-    spawnSync('runsc', ['--root', root, 'delete', '-force', id]);
-    return ms;
+    return timed('runsc', ['--root', root, '--network=none', '--ignore-cgroups', ...(podInit ? [`--pod-init-config=${podInit}`] : []), 'run', '--bundle', b, id], () => spawnSync('runsc', ['--root', root, 'delete', '-force', id]));
   };
   try {
-    if (!monitored) return { ms: await go(), events: 0, dropped: 0 };
-    return await withLog(async (log, runDir) => {
-      const mon = await startGvisorMonitor({ runDir, audit: log });
-      const ms = await go(mon.podInitConfigPath);
+    return await session(async (audit, runDir) => {
+      if (!monitored) {
+        const t = await go();
+        return { sandbox: t.ms, treeCpu: t.cpu, messages: 0, events: 0, dropped: 0 };
+      }
+      if (SINK === 'drain') {
+        const d = drainReceiver(runDir);
+        const t = await go(d.podInitConfigPath);
+        const st = d.stop();
+        return { sandbox: t.ms, treeCpu: t.cpu, messages: st.messages, events: 0, dropped: st.dropped };
+      }
+      const mon = await startGvisorMonitor({ runDir, audit });
+      const t = await go(mon.podInitConfigPath);
       const st = await mon.stop();
-      return { ms, events: st.events, dropped: st.dropped };
+      return { sandbox: t.ms, treeCpu: t.cpu, messages: st.messages, events: st.events, dropped: st.dropped };
     });
   } finally {
     rmSync(ws, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
   }
 }
 
-async function bwrap(script: string, monitored: boolean): Promise<{ ms: number; events: number; dropped: number }> {
+async function bwrap(script: string, monitored: boolean): Promise<Run> {
   const ws = mkdtempSync(join(home, 'ws-'));
   const argv = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--bind', ws, '/ws', '--chdir', '/ws', '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', script];
   try {
-    if (!monitored) {
-      const t0 = performance.now();
-      await run('bwrap', argv);
-      return { ms: performance.now() - t0, events: 0, dropped: 0 };
-    }
-    return await withLog(async (log, runDir) => {
-      const tr = await bwrapTracer({ runDir, audit: log });
-      const t0 = performance.now();
-      await run(tr.argvPrefix[0]!, [...tr.argvPrefix.slice(1), 'bwrap', ...argv]);
-      const ms = performance.now() - t0;
+    return await session(async (audit, runDir) => {
+      if (!monitored) {
+        const t = await timed('bwrap', argv);
+        return { sandbox: t.ms, treeCpu: t.cpu, messages: 0, events: 0, dropped: 0 };
+      }
+      const tr = await bwrapTracer({ runDir, audit });
+      const t = await timed(tr.argvPrefix[0]!, [...tr.argvPrefix.slice(1), 'bwrap', ...argv]);
       const st = await tr.stop();
-      return { ms, events: st.execs + st.exits, dropped: 0 };
+      return { sandbox: t.ms, treeCpu: t.cpu, messages: st.lines, events: st.execs + st.exits, dropped: 0 };
     });
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const f0 = (x: number, w: number) => x.toFixed(0).padStart(w);
+const f2 = (x: number, w: number) => x.toFixed(2).padStart(w);
 
 async function main() {
   const backends = (values.backend ?? ['gvisor', 'bwrap']).filter((b) => {
     const ok = b === 'gvisor' ? spawnSync('runsc', ['--version']).status === 0 : spawnSync('bwrap', ['--version']).status === 0 && spawnSync('strace', ['-V']).status === 0;
     if (!ok) console.log(`skip ${b}: not installed`);
+    else if (process.getuid?.() !== 0) console.log(`skip ${b}: needs root`);
     return ok && process.getuid?.() === 0;
   });
-  console.log(`bench/audit — monitoring off vs on, same backend, interleaved, ${REPS} reps; median and best (min) wall time`);
-  console.log('(on a shared, loaded machine the median swings ±30% run to run; the min ratio is the steadier figure)\n');
-  console.log(`${'backend'.padEnd(8)} ${'workload'.padEnd(32)} ${'off med'.padStart(8)} ${'on med'.padStart(8)} ${'ratio'.padStart(6)} ${'off min'.padStart(8)} ${'on min'.padStart(8)} ${'ratio'.padStart(6)} ${'events'.padStart(7)} ${'dropped'.padStart(7)}  target ≤1.10`);
+  if (SINK === 'drain' && backends.includes('bwrap')) console.log('note: --sink drain applies to gvisor; bwrap runs with decode (no log)\n');
+  const workloads = (values.workload ?? ['exec', 'file']).map((w) => {
+    if (!WORKLOADS[w]) throw new Error(`--workload ${w}: expected exec or file`);
+    return WORKLOADS[w]!;
+  });
+  console.log(`bench/audit — monitoring off vs on (sink: ${SINK}), same backend, ${REPS} interleaved pairs`);
+  console.log('wall: medians in ms; ratio = median of the per-pair on/off ratios (sandbox alone, and the whole session');
+  console.log('with log open/close + index); CPU: ms of user+sys, the sandbox process tree and airlock itself (receiver).');
+  console.log('CPU ratio = (tree on + airlock on) / (tree off + airlock off): the extra work, independent of machine load.\n');
+  const header = `${'backend'.padEnd(7)} ${'workload'.padEnd(31)} ${'off'.padStart(6)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'sess off'.padStart(8)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'tree off'.padStart(8)} ${'on'.padStart(5)} ${'airlock off'.padStart(11)} ${'on'.padStart(5)} ${'ratio'.padStart(5)} │ ${'msgs'.padStart(5)} ${'events'.padStart(6)} ${'drop'.padStart(4)}`;
+  console.log(header);
+  const summary: string[] = [];
   for (const b of backends) {
     const fn = b === 'gvisor' ? gvisor : bwrap;
-    for (const [name, script] of Object.entries(WORKLOADS)) {
-      await fn(script, false); // warm-up
-      const off: number[] = [];
-      const on: number[] = [];
-      let events = 0;
-      let dropped = 0;
+    for (const w of workloads) {
+      await fn(w.script, false); // warm-up (page cache, JIT)
+      await fn(w.script, true);
+      const off: Run[] = [];
+      const on: Run[] = [];
       for (let i = 0; i < REPS; i++) {
-        off.push((await fn(script, false)).ms);
-        const r = await fn(script, true);
-        on.push(r.ms);
-        events = r.events;
-        dropped = Math.max(dropped, r.dropped);
+        // alternate the order inside each pair so a drift in machine load does not favour one side
+        if (i % 2 === 0) {
+          off.push(await fn(w.script, false));
+          on.push(await fn(w.script, true));
+        } else {
+          on.push(await fn(w.script, true));
+          off.push(await fn(w.script, false));
+        }
       }
-      const ratio = median(on) / median(off);
-      const minRatio = Math.min(...on) / Math.min(...off);
-      console.log(`${b.padEnd(8)} ${name.padEnd(32)} ${median(off).toFixed(0).padStart(8)} ${median(on).toFixed(0).padStart(8)} ${ratio.toFixed(2).padStart(6)} ${Math.min(...off).toFixed(0).padStart(8)} ${Math.min(...on).toFixed(0).padStart(8)} ${minRatio.toFixed(2).padStart(6)} ${String(events).padStart(7)} ${String(dropped).padStart(7)}  ${minRatio <= 1.1 ? 'ok' : 'OVER'}`);
+      const m = (rs: Run[], k: keyof Run) => median(rs.map((r) => r[k]));
+      const pair = (k: 'sandbox' | 'session') => median(on.map((r, i) => r[k] / off[i]![k]));
+      const cpuRatio = median(on.map((r, i) => (r.treeCpu + r.selfCpu) / (off[i]!.treeCpu + off[i]!.selfCpu)));
+      const last = on[on.length - 1]!;
+      const dropped = Math.max(...on.map((r) => r.dropped));
+      console.log(
+        `${b.padEnd(7)} ${w.name.padEnd(31)} ${f0(m(off, 'sandbox'), 6)} ${f0(m(on, 'sandbox'), 6)} ${f2(pair('sandbox'), 5)} │ ${f0(m(off, 'session'), 8)} ${f0(m(on, 'session'), 6)} ${f2(pair('session'), 5)} │ ${f0(m(off, 'treeCpu'), 8)} ${f0(m(on, 'treeCpu'), 5)} ${f0(m(off, 'selfCpu'), 11)} ${f0(m(on, 'selfCpu'), 5)} ${f2(cpuRatio, 5)} │ ${String(last.messages).padStart(5)} ${String(last.events).padStart(6)} ${String(dropped).padStart(4)}`,
+      );
+      summary.push(`${b} ${w.name}: sandbox ×${pair('sandbox').toFixed(2)}, session ×${pair('session').toFixed(2)}, CPU ×${cpuRatio.toFixed(2)} ${pair('sandbox') <= 1.1 ? '(≤ 1.10 met)' : '(over 1.10)'}`);
     }
   }
+  console.log(`\n${summary.join('\n')}`);
   closeIndex();
   rmSync(home, { recursive: true, force: true });
 }

@@ -32,7 +32,7 @@ import { writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SeqpacketServer, type SeqpacketSocket } from 'node-unix-socket';
 import type { AuditSink, EventInput } from './types.js';
-import { decode, int, msg, str, strs, bytes, ProtoError, type Fields } from './protowire.js';
+import { decode, int, uint, msg, str, strs, bytes, ProtoError, type Fields } from './protowire.js';
 import { AirlockError } from '../util/errors.js';
 
 export const MSG = {
@@ -49,24 +49,41 @@ export const MSG = {
   SYSCALL_EXECVE: 11,
 } as const;
 
-const CONTEXT = ['time', 'thread_id', 'group_id', 'container_id', 'cwd', 'process_name'];
+// Context fields cost Sentry work on every message (cwd is a path walk), so each point asks only
+// for what its events use. container_id is constant for the session: only container/start has it.
+const WHO = ['thread_id', 'group_id'];
+const EXEC_CONTEXT = ['time', ...WHO, 'cwd', 'process_name'];
+const START_CONTEXT = [...EXEC_CONTEXT, 'container_id'];
 
-/** The trace points we ask for. */
+/**
+ * The trace points we ask for, and what each buys (none has a Sentry-side filter, so every call
+ * of a traced syscall is one message):
+ * - container/start: the agent's first process (argv, cwd, container).
+ * - sentry/clone: the parent of every new process (ppid), which no other point carries. No event.
+ * - sentry/execve: every successful exec, with the binary actually run (symlinks resolved) and argv.
+ * - sentry/task_exit: exit code or signal of each process.
+ * - syscall/execve|execveat/exit: refused execs (EACCES/EPERM), which sentry/execve never sees.
+ * - syscall/openat|open|creat/exit (files): opens that can write, allowed or refused — writes
+ *   outside the staged workspace (other filesystem.write paths, /tmp), refused writes to the
+ *   read-only root, files created and removed within the session, and who wrote what; none of
+ *   these is visible in the workspace diff. Read-only opens are counted and dropped.
+ * - syscall/connect/exit (network): socket-level connects, including attempts that fail inside.
+ */
 export function tracePoints(opts: { files?: boolean; network?: boolean } = {}): { name: string; optional_fields?: string[]; context_fields: string[] }[] {
   const pts: { name: string; optional_fields?: string[]; context_fields: string[] }[] = [
-    { name: 'container/start', context_fields: CONTEXT },
-    { name: 'sentry/clone', context_fields: CONTEXT },
-    { name: 'sentry/execve', context_fields: CONTEXT },
-    { name: 'sentry/task_exit', context_fields: CONTEXT },
-    { name: 'syscall/execve/exit', context_fields: CONTEXT },
-    { name: 'syscall/execveat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT },
+    { name: 'container/start', context_fields: START_CONTEXT },
+    { name: 'sentry/clone', context_fields: WHO },
+    { name: 'sentry/execve', context_fields: EXEC_CONTEXT },
+    { name: 'sentry/task_exit', context_fields: ['time', ...WHO, 'process_name'] },
+    { name: 'syscall/execve/exit', context_fields: EXEC_CONTEXT },
+    { name: 'syscall/execveat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT },
   ];
   if (opts.files !== false) {
-    pts.push({ name: 'syscall/openat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
-    pts.push({ name: 'syscall/open/exit', context_fields: CONTEXT });
-    pts.push({ name: 'syscall/creat/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
+    pts.push({ name: 'syscall/openat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
+    pts.push({ name: 'syscall/open/exit', context_fields: EXEC_CONTEXT });
+    pts.push({ name: 'syscall/creat/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
   }
-  if (opts.network !== false) pts.push({ name: 'syscall/connect/exit', optional_fields: ['fd_path'], context_fields: CONTEXT });
+  if (opts.network !== false) pts.push({ name: 'syscall/connect/exit', optional_fields: ['fd_path'], context_fields: EXEC_CONTEXT });
   return pts;
 }
 
@@ -120,6 +137,9 @@ const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const AT_FDCWD = -100;
 const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 30: 'EROFS', 101: 'ENETUNREACH', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH', 115: 'EINPROGRESS', 22: 'EINVAL', 97: 'EAFNOSUPPORT' };
+/** Decode and log queued packets every BATCH_MS, or as soon as BATCH_MAX are waiting. */
+const BATCH_MS = 100;
+const BATCH_MAX = 256;
 const QUIET_PATHS = new Set(['/dev/null', '/dev/tty', '/dev/zero', '/dev/full', '/dev/ptmx']);
 
 export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<GvisorMonitor> {
@@ -145,6 +165,22 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
   const fail = (e: Error) => {
     if (!stopped) resolveFailed(e);
   };
+  // Packets are read as they arrive (the socket never backs up into the Sentry) but decoded and
+  // logged in batches: one packet at a time, each on a cold CPU cache after an idle wait, cost
+  // several times more than the same work done back to back.
+  const queue: Buffer[] = [];
+  let batchTimer: NodeJS.Timeout | undefined;
+  const processQueue = () => {
+    if (batchTimer) clearTimeout(batchTimer);
+    batchTimer = undefined;
+    for (const buf of queue.splice(0)) {
+      try {
+        decoder.packet(buf);
+      } catch (err) {
+        fail(new Error(`gVisor monitor: undecodable trace packet: ${(err as Error).message}`));
+      }
+    }
+  };
 
   server.on('error', (e: Error) => fail(new Error(`gVisor monitor socket error: ${e.message}`)));
   server.on('connection', (sock: SeqpacketSocket) => {
@@ -157,17 +193,19 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     conn = sock;
     decoder.stats.connected = true;
     sock.on('data', (buf: Buffer) => {
+      if (handshaken) {
+        queue.push(buf);
+        if (queue.length >= BATCH_MAX) processQueue();
+        else batchTimer ??= setTimeout(processQueue, BATCH_MS);
+        return;
+      }
       try {
-        if (!handshaken) {
-          decode(buf); // Handshake{version}: must at least parse
-          sock.write(Buffer.from([0x08, 0x01]));
-          handshaken = true;
-          resolveConnected();
-          return;
-        }
-        decoder.packet(buf);
+        decode(buf); // Handshake{version}: must at least parse
+        sock.write(Buffer.from([0x08, 0x01]));
+        handshaken = true;
+        resolveConnected();
       } catch (err) {
-        fail(new Error(`gVisor monitor: undecodable trace packet: ${(err as Error).message}`));
+        fail(new Error(`gVisor monitor: undecodable handshake: ${(err as Error).message}`));
       }
     });
     sock.on('error', (e: Error) => fail(new Error(`gVisor monitor stream error: ${e.message}`)));
@@ -181,6 +219,7 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     stats: decoder.stats,
     async stop() {
       if (stopped) return decoder.stats;
+      processQueue();
       stopped = true;
       decoder.reportDrops(true);
       try {
@@ -261,9 +300,14 @@ export class TraceDecoder {
   }
 
   private message(type: number, f: Fields): void {
+    if (type === MSG.OPEN && !opensForWrite(int(f, 7))) {
+      // read-only opens are most of the stream and are only counted: skip the context entirely
+      this.stats.reads++;
+      return;
+    }
     const ctx = msg(f, 1);
-    const timeNs = BigInt.asIntN(64, BigInt(int(ctx, 1)));
-    const timeMs = timeNs > 0n ? Number(timeNs / 1_000_000n) : undefined;
+    const timeNs = uint(ctx, 1);
+    const timeMs = timeNs > 0n && timeNs < 1n << 63n ? Number(timeNs / 1_000_000n) : undefined;
     const tid = int(ctx, 2);
     const pid = int(ctx, 4) || tid;
     const cwd = str(ctx, 8) || undefined;
@@ -325,11 +369,6 @@ export class TraceDecoder {
         const exit = msg(f, 2);
         const errno = int(exit, 2);
         const result = int(exit, 1);
-        const forWrite = (flags & (O_WRONLY | O_RDWR)) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
-        if (!forWrite) {
-          this.stats.reads++;
-          return;
-        }
         const path = resolvePath(str(f, 6), int(f, 4), str(f, 5), cwd);
         if (QUIET_PATHS.has(path) || path.startsWith('/proc/')) return;
         const denied = errno === 1 || errno === 13 || errno === 30;
@@ -363,6 +402,10 @@ export class TraceDecoder {
         return;
     }
   }
+}
+
+function opensForWrite(flags: number): boolean {
+  return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) !== 0;
 }
 
 function resolvePath(pathname: string, dirfd: number, fdPath: string, cwd: string | undefined): string {

@@ -228,3 +228,28 @@ test('a write failure fails closed: failed resolves, onError is called, emit doe
   assert.doesNotThrow(() => log.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: '/bin/y' }));
   await assert.rejects(log.close({}), /could not be written/);
 });
+
+test('details that are not plain JSON (Buffer, bigint, NaN, Date, class instance, cycle) are made safe; every line hashes canonically', async (t) => {
+  const h = withTempHome();
+  t.after(h.cleanup);
+  const { id, dir } = makeSession();
+  const log = await openAuditLog({ sessionId: id, sessionDir: dir, backend: 'gvisor' });
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  const cyc: Record<string, unknown> = { a: 1 };
+  cyc.self = cyc;
+  log.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: '/bin/"q"\u2028', detail: { argv: ['a', undefined, 'é\n'], pid: 3, cwd: undefined, z: { b: 2, a: [1, { d: null, c: true }] } } });
+  log.emit({ kind: 'file', action: 'open', decision: 'deny', subject: '/etc/x', detail: { raw: Buffer.from('hi'), big: 12n, nan: NaN, when: new Date(0), p: new Point(1), cyc } });
+  await log.close({ exitCode: 0 });
+  const ls = lines(join(dir, 'audit.jsonl'));
+  for (const l of ls) {
+    const e = JSON.parse(l) as AuditEvent;
+    assert.equal(rehash(e).hash, e.hash, l);
+  }
+  const [exec, open] = [JSON.parse(ls[1]!) as AuditEvent, JSON.parse(ls[2]!) as AuditEvent];
+  assert.deepEqual(exec.detail, { argv: ['a', null, 'é\n'], pid: 3, z: { a: [1, { c: true, d: null }], b: 2 } });
+  assert.equal(exec.subject, '/bin/"q"\u2028');
+  assert.deepEqual(open.detail, { raw: 'aGk=', big: '12', nan: 'NaN', when: '1970-01-01T00:00:00.000Z', p: { x: 1 }, cyc: { a: 1, self: '[cycle]' } });
+  assert.equal(verifyLogFile(join(dir, 'audit.jsonl')).ok, true);
+});

@@ -295,31 +295,38 @@ export class AuditLog implements AuditSink {
   private append(input: EventInput): void {
     try {
       const time = new Date(input.timeMs ?? Date.now()).toISOString();
-      let detail = jsonSafe(input.detail ?? {}) as Record<string, unknown>;
+      // most details (every monitor event) are already plain JSON: use them as they are
+      let detail = (isPlainJson(input.detail ?? {}, 0) ? (input.detail ?? {}) : jsonSafe(input.detail ?? {})) as Record<string, unknown>;
       let subject = String(input.subject ?? '');
       if (this.redactions.length) {
         detail = redactDeep(detail, this.redactions) as Record<string, unknown>;
         subject = redactDeep(subject, this.redactions) as string;
       }
-      const body = {
-        v: 1 as const,
-        seq: this.seq,
-        time,
-        session: this.sessionId,
-        kind: input.kind,
-        action: String(input.action),
-        decision: input.decision,
-        subject,
-        detail,
-        prev: this.prev,
-      };
-      const hash = sha256Hex(canonicalJson(body));
-      const event: AuditEvent = { ...body, hash };
-      this.pending.push(`${JSON.stringify(event)}\n`);
+      const action = String(input.action);
+      const body = { v: 1 as const, seq: this.seq, time, session: this.sessionId, kind: input.kind, action, decision: input.decision, subject, detail, prev: this.prev };
+      let hash: string;
+      let line: string;
+      if (typeof input.kind === 'string' && typeof input.decision === 'string') {
+        // One serialisation of the detail serves both the hash and the line: the canonical body is
+        // the envelope's members in sorted key order around the canonical detail.
+        const q = JSON.stringify;
+        const det = canonicalJson(detail);
+        const sub = q(subject);
+        const act = q(action);
+        const dec = q(input.decision);
+        const kind = q(input.kind);
+        const sess = q(this.sessionId);
+        hash = sha256Hex(`{"action":${act},"decision":${dec},"detail":${det},"kind":${kind},"prev":"${this.prev}","seq":${this.seq},"session":${sess},"subject":${sub},"time":"${time}","v":1}`);
+        line = `{"v":1,"seq":${this.seq},"time":"${time}","session":${sess},"kind":${kind},"action":${act},"decision":${dec},"subject":${sub},"detail":${det},"prev":"${this.prev}","hash":"${hash}"}\n`;
+      } else {
+        hash = sha256Hex(canonicalJson(body));
+        line = `${JSON.stringify({ ...body, hash })}\n`;
+      }
+      this.pending.push(line);
       this.seq++;
       this.prev = hash;
       this.sinceCheckpoint++;
-      this.tally(event);
+      this.tally(body);
       if (this.pending.length >= this.opts.batchSize) this.flush({ sync: false });
       else if (!this.timer && !this.closed) {
         this.timer = setTimeout(() => this.flush({ sync: false }), this.opts.flushIntervalMs);
@@ -331,7 +338,7 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  private tally(e: AuditEvent): void {
+  private tally(e: Omit<AuditEvent, 'hash'>): void {
     const s = this.stats;
     s.events++;
     s.byKind[e.kind] = (s.byKind[e.kind] ?? 0) + 1;
@@ -367,6 +374,28 @@ export class AuditLog implements AuditSink {
 /** Opens a new session log (writes and fsyncs `session start` before resolving). */
 export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditLog> {
   return new AuditLog(opts);
+}
+
+/**
+ * True when `v` serialises the same through canonicalJson and JSON.stringify as through jsonSafe:
+ * strings, booleans, null, finite numbers, and arrays and plain objects of those (undefined
+ * members are dropped by both). Anything else (Buffers, bigints, Dates, class instances, deep or
+ * cyclic structures) takes the jsonSafe copy.
+ */
+function isPlainJson(v: unknown, depth: number): boolean {
+  if (v === null || v === undefined) return true;
+  const t = typeof v;
+  if (t === 'string' || t === 'boolean') return true;
+  if (t === 'number') return Number.isFinite(v);
+  if (t !== 'object' || depth > 16) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!isPlainJson(x, depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v as Record<string, unknown>) if (!isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
 }
 
 /** Makes a detail object JSON-safe: Buffers → base64, bigint → string, drops functions, cuts cycles. */

@@ -1,25 +1,33 @@
 /**
  * A minimal protobuf wire-format decoder (proto3): enough to read gVisor's trace-point messages
  * without generated code. `decode` returns the fields of one message by number; nested messages
- * are length-delimited bytes decoded again on demand. Varints are read as bigint-safe numbers
- * (values above 2^53 lose precision, which is fine for times and ids here).
+ * are length-delimited bytes decoded again on demand. Varints are plain numbers up to 2^53 and
+ * exact bigints beyond (times in nanoseconds, negative int64): no BigInt work on the common path.
  */
 
-export type WireValue = { wire: 0; n: bigint } | { wire: 1; n: bigint } | { wire: 2; b: Buffer } | { wire: 5; n: number };
+/** Varints up to 2^53 are plain numbers; only longer ones (times in ns, negative int64) are bigints. */
+export type WireValue = { wire: 0; n: number | bigint } | { wire: 1; n: bigint } | { wire: 2; b: Buffer } | { wire: 5; n: number };
 
 export class ProtoError extends Error {}
 
 export type Fields = Map<number, WireValue[]>;
 
-export function readVarint(buf: Buffer, pos: number): [bigint, number] {
-  // fast path: up to 7 bytes (49 bits) in plain numbers; BigInt only for longer varints
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Where the last `varint` call stopped (a module cursor: no tuple allocated per read). */
+let at = 0;
+
+function varint(buf: Buffer, pos: number): number | bigint {
+  // up to 7 bytes (49 bits) in plain numbers; BigInt only for the rare longer varints
   let lo = 0;
   let mul = 1;
   for (let i = 0; i < 7; i++) {
     if (pos >= buf.length) throw new ProtoError('truncated varint');
     const b = buf[pos++]!;
     lo += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return [BigInt(lo), pos];
+    if (b < 0x80) {
+      at = pos;
+      return lo;
+    }
     mul *= 128;
   }
   let result = BigInt(lo);
@@ -28,38 +36,49 @@ export function readVarint(buf: Buffer, pos: number): [bigint, number] {
     if (pos >= buf.length) throw new ProtoError('truncated varint');
     const b = buf[pos++]!;
     result |= BigInt(b & 0x7f) << shift;
-    if ((b & 0x80) === 0) return [BigInt.asUintN(64, result), pos];
+    if (b < 0x80) {
+      at = pos;
+      const v = BigInt.asUintN(64, result);
+      return v <= MAX_SAFE ? Number(v) : v;
+    }
     shift += 7n;
   }
   throw new ProtoError('varint longer than 10 bytes');
 }
 
+/** Reads one varint at `pos`: its value (as an unsigned 64-bit bigint) and the position after it. */
+export function readVarint(buf: Buffer, pos: number): [bigint, number] {
+  const v = varint(buf, pos);
+  return [typeof v === 'bigint' ? v : BigInt(v), at];
+}
+
+/** The fields of one message by number. Nested messages stay bytes until `msg` is asked for them. */
 export function decode(buf: Buffer): Fields {
   const out: Fields = new Map();
   let pos = 0;
-  while (pos < buf.length) {
-    const [key, p1] = readVarint(buf, pos);
-    pos = p1;
-    const field = Number(key >> 3n);
-    const wire = Number(key & 7n);
+  const end = buf.length;
+  while (pos < end) {
+    const key = varint(buf, pos);
+    pos = at;
+    if (typeof key !== 'number') throw new ProtoError('field number out of range');
+    const field = Math.floor(key / 8);
+    const wire = key & 7;
     if (field === 0) throw new ProtoError('field number 0');
     let v: WireValue;
     if (wire === 0) {
-      const [n, p] = readVarint(buf, pos);
-      pos = p;
-      v = { wire: 0, n };
+      v = { wire: 0, n: varint(buf, pos) };
+      pos = at;
+    } else if (wire === 2) {
+      const len = varint(buf, pos);
+      if (typeof len !== 'number' || at + len > end) throw new ProtoError('truncated length-delimited field');
+      v = { wire: 2, b: buf.subarray(at, at + len) };
+      pos = at + len;
     } else if (wire === 1) {
-      if (pos + 8 > buf.length) throw new ProtoError('truncated fixed64');
+      if (pos + 8 > end) throw new ProtoError('truncated fixed64');
       v = { wire: 1, n: buf.readBigUInt64LE(pos) };
       pos += 8;
-    } else if (wire === 2) {
-      const [len, p] = readVarint(buf, pos);
-      const l = Number(len);
-      if (p + l > buf.length) throw new ProtoError('truncated length-delimited field');
-      v = { wire: 2, b: buf.subarray(p, p + l) };
-      pos = p + l;
     } else if (wire === 5) {
-      if (pos + 4 > buf.length) throw new ProtoError('truncated fixed32');
+      if (pos + 4 > end) throw new ProtoError('truncated fixed32');
       v = { wire: 5, n: buf.readUInt32LE(pos) };
       pos += 4;
     } else throw new ProtoError(`unsupported wire type ${wire}`);
@@ -78,12 +97,15 @@ function last(f: Fields, n: number): WireValue | undefined {
 /** An unsigned varint field (uint32/uint64/int64 as two's complement). */
 export function uint(f: Fields, n: number): bigint {
   const v = last(f, n);
-  return v && (v.wire === 0 || v.wire === 1) ? v.n : v && v.wire === 5 ? BigInt(v.n) : 0n;
+  if (!v || v.wire === 2) return 0n;
+  return typeof v.n === 'bigint' ? v.n : BigInt(v.n);
 }
 
 /** int32/int64 fields (varint, two's complement over 64 bits). */
 export function int(f: Fields, n: number): number {
-  return Number(BigInt.asIntN(64, uint(f, n)));
+  const v = last(f, n);
+  if (!v || v.wire === 2) return 0;
+  return typeof v.n === 'number' ? v.n : Number(BigInt.asIntN(64, v.n));
 }
 
 export function str(f: Fields, n: number): string {
@@ -97,7 +119,9 @@ export function bytes(f: Fields, n: number): Buffer {
 }
 
 export function strs(f: Fields, n: number): string[] {
-  return (f.get(n) ?? []).filter((v): v is { wire: 2; b: Buffer } => v.wire === 2).map((v) => v.b.toString('utf8'));
+  const out: string[] = [];
+  for (const v of f.get(n) ?? []) if (v.wire === 2) out.push(v.b.toString('utf8'));
+  return out;
 }
 
 export function msg(f: Fields, n: number): Fields {
