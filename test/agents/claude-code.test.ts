@@ -28,6 +28,7 @@ import { parseDocument } from 'yaml';
 import { renderStarterPolicy } from '../../src/policy/init.js';
 import { createSessionCA } from '../../src/secrets/x509.js';
 import { startAnthropicModel, type ScriptTurn } from './anthropic-model.js';
+import { has } from '../support.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const AIRLOCK = join(ROOT, 'bin/airlock');
@@ -36,10 +37,6 @@ const CLAUDE_LINK = join(ROOT, 'node_modules/.bin/claude');
 const REAL_KEY = 'sk-ant-api03-REALtestKEY-7vQ2mX9kLp4Rw8Zt';
 const DECOY_SSH = 'DECOY-ssh-private-key-material-4f1c9a';
 const DECOY_AWS = 'DECOYawsSecretAccessKey0d3b77e1';
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
 
 function claudeBinary(): string | undefined {
   try {

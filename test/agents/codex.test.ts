@@ -19,7 +19,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import { parseDocument } from 'yaml';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { createSessionCA } from '../../src/secrets/x509.js';
 import { startOpenAIModel, type Turn } from './openai-model.js';
+import { filesUnder } from '../support.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const AIRLOCK = join(REPO, 'bin', 'airlock');
@@ -56,15 +57,6 @@ function skipReason(backend: 'gvisor' | 'bwrap'): string | undefined {
   if (spawnSync('git', ['--version']).status !== 0) return 'git is not installed';
   const c = codexInstall();
   return typeof c === 'string' ? c : undefined;
-}
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
 }
 
 interface Run {
@@ -252,7 +244,7 @@ for (const backend of ['gvisor', 'bwrap'] as const) {
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
 
     // Nothing airlock left behind holds the key.
-    for (const f of walk(state)) {
+    for (const f of filesUnder(state)) {
       if (statSync(f).size > 64 << 20) continue;
       assert.ok(!readFileSync(f).includes(REAL_KEY), `${f} holds the real key`);
     }

@@ -11,21 +11,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { has, filesUnder } from '../support.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 interface Finding { id: string; severity: string; evidence: string; why: string; file?: string }
 interface Event { kind: string; action: string; decision: string; subject: string; detail: Record<string, unknown> }
@@ -64,7 +52,7 @@ test('demo: every injected action is contained and scored, the fix lands in the 
     const home = join(dir, 'airlock-home');
     const decoys = [token, 'demo_fake_payments_key_d3c0y_9f41b7', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'];
     for (const v of decoys) assert.ok(!out.includes(v) && !r.stderr.includes(v), `${v} in the demo output`);
-    for (const f of walk(home)) {
+    for (const f of filesUnder(home)) {
       if (statSync(f).size > 64 << 20) continue;
       const b = readFileSync(f);
       for (const v of decoys) assert.ok(!b.includes(v), `${v} found in ${f}`);

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,22 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSessionCA } from '../../src/secrets/x509.js';
+import { has, filesUnder } from '../support.js';
 
 const AIRLOCK = fileURLToPath(new URL('../../../bin/airlock', import.meta.url));
 const REAL = 'ghp_runREALvalue_Zq81xk2mW0vT';
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 for (const backend of ['bwrap', 'gvisor'] as const) {
   test(`airlock run (${backend}): the agent holds only a placeholder, the value reaches only the declared TLS host, nothing left behind holds it`, { timeout: 90_000 }, async (t) => {
@@ -103,7 +91,7 @@ secrets:
       assert.ok(!seen.some((s) => s.path.startsWith('/leak')), 'the URL exfiltration reached the server');
       assert.equal(plainGot.length, 0, 'the plain-HTTP exfiltration reached the server');
       // Everything the session left behind.
-      const files = walk(home);
+      const files = filesUnder(home);
       assert.ok(files.some((f) => f.endsWith('audit.jsonl')), 'the session left an audit log');
       for (const f of files) {
         if (statSync(f).size > 64 << 20) continue;

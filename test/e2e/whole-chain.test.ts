@@ -12,12 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { has } from '../support.js';
 
 const AIRLOCK = fileURLToPath(new URL('../../../bin/airlock', import.meta.url));
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
 
 interface ScoreJson {
   findings: { id: string; severity: string }[];
