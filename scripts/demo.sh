@@ -38,6 +38,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 setup_missing() {
   local missing=() tool
   for tool in runsc bwrap socat strace git; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  # plain bookworm's runsc (2023-02) has a statx bug that breaks `ls` inside; backports has a good one
+  if command -v runsc >/dev/null && ! [ "$(runsc --version | sed -n 's/^runsc version 0.0~\([0-9]*\).*/\1/p')" -ge 20230227 ] 2>/dev/null; then missing+=("runsc (too old)"); fi
   if [ ${#missing[@]} -gt 0 ]; then
     note "missing: ${missing[*]} → bash scripts/setup-debian.sh"
     as_root bash "$ROOT/scripts/setup-debian.sh"
