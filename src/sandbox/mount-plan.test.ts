@@ -71,6 +71,20 @@ test('denied paths inside the (staged) workspace are masked at their sandbox pat
   }
 });
 
+test('a denied path inside a denied directory gets no mask of its own (it could not be mounted inside the empty cover)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'airlock-plan-'));
+  try {
+    const ws = join(root, 'ws');
+    mkdirSync(join(ws, 'state', 'identity'), { recursive: true });
+    writeFileSync(join(ws, 'state', 'identity', 'key.pem'), 'k');
+    const plan = buildMountPlan(spec({ workspace: { hostPath: ws, sandboxPath: ws }, deny: [join(ws, 'state'), join(ws, 'state', 'identity', 'key.pem')] }));
+    const masks = plan.entries.filter((e) => e.op === 'mask' && e.target.startsWith(ws)).map((e) => e.target);
+    assert.deepEqual(masks, [join(ws, 'state')]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('restricted commands make writable areas noexec', () => {
   const plan = buildMountPlan(spec({ executables: [] }));
   for (const e of plan.entries) if (e.op === 'tmpfs' && ['/tmp', SANDBOX_HOME].includes(e.target)) assert.equal(e.noexec, true);

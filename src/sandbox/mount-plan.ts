@@ -139,7 +139,11 @@ export function buildMountPlan(spec: LaunchSpec, opts: MountPlanOptions = {}): M
     }
   }
 
-  return { entries: orderEntries(entries), hasSocket, home: SANDBOX_HOME };
+  // A mask inside a masked directory is already hidden, and could not be mounted there (the
+  // covering directory is empty and read-only): drop it.
+  const maskedDirs = entries.filter((e) => e.op === 'mask' && e.dir).map((e) => e.target);
+  const hiddenTwice = (e: PlanEntry) => e.op === 'mask' && maskedDirs.some((d) => e.target.startsWith(`${d}/`));
+  return { entries: orderEntries(entries.filter((e) => !hiddenTwice(e))), hasSocket, home: SANDBOX_HOME };
 }
 
 /** Parents before children; for equal depth keep the given order (later wins at the same target). */

@@ -162,16 +162,19 @@ export const SESSION_STEPS: SessionStep[] = [auditStep, workspaceStep, networkSt
 
 /** Denied host paths for a policy: built-in list, airlock's state, policy deny (globs expanded), `.env*` outside the workspace. */
 export function deniedPaths(policy: Policy, workspace: string, home = homedir()): string[] {
+  const builtin = BUILTIN_DENY_HOME.map((p) => join(home, p));
   // airlock's own state (host identity key, other sessions' logs and staged trees) is never
   // visible, even when a policy shares a parent directory of it.
-  const builtin = [...BUILTIN_DENY_HOME.map((p) => join(home, p)), airlockHome(), defaultAirlockHome(home)];
+  const state = [...new Set([airlockHome(), defaultAirlockHome(home)])];
   const roots = [workspace, ...policy.filesystem.read, ...policy.filesystem.write];
   const policyDeny = expandDenyGlobs(policy.filesystem.deny, roots);
   const outside = [...policy.filesystem.read, ...policy.filesystem.write].filter((r) => !r.startsWith(workspace));
   const dotenv = findDotEnvFiles(outside, DOTENV_PATTERN);
   const denied = [...new Set([...builtin, ...policyDeny, ...dotenv])];
-  const hardLinks = findHardLinksTo(denied, roots);
-  return [...denied, ...hardLinks];
+  // Hard links are looked for to the credential files and to the host identity key, not to every
+  // file of every past session (which would also use up the walker's budget).
+  const hardLinks = findHardLinksTo([...denied, ...state.map((s) => join(s, 'identity'))], roots);
+  return [...denied, ...state, ...hardLinks];
 }
 
 /** Runs one session end to end. Resolves with the agent's exit code (or a start/limit code). */

@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKENDS, backendSkipReason, makeFixture, runAirlock, writePolicy } from './harness.js';
 
 for (const backend of BACKENDS) {
-  test(`${backend}: $AIRLOCK_HOME is hidden even when filesystem.read covers its parent`, { timeout: 120_000 }, async (t) => {
+  test(`${backend}: $AIRLOCK_HOME is hidden even when filesystem.read covers its parent, and a hard link to its key is masked`, { timeout: 120_000 }, async (t) => {
     const skip = backendSkipReason(backend);
     if (skip) return t.skip(skip);
     const fx = makeFixture();
@@ -22,7 +22,11 @@ for (const backend of BACKENDS) {
     const identity = readdirSync(join(fx.state, 'identity'));
     assert.ok(identity.some((f) => f.endsWith('.pem')), 'the host identity key exists on the host');
 
-    const probe = `for f in "$1"/identity/*; do echo "file $f"; cat "$f" 2>&1; done; echo "sessions: $(ls "$1"/sessions 2>&1 | tr '\\n' ' ')"; echo "readme: $(cat "$2" 2>&1)"`;
+    // A hard link to the key planted in the workspace beforehand is masked too (found by inode).
+    const key = identity.find((f) => f.endsWith('.pem') && !f.includes('.pub'))!;
+    linkSync(join(fx.state, 'identity', key), join(fx.ws, 'innocent.txt'));
+
+    const probe = `cat innocent.txt 2>&1; for f in "$1"/identity/*; do echo "file $f"; cat "$f" 2>&1; done; echo "sessions: $(ls "$1"/sessions 2>&1 | tr '\\n' ' ')"; echo "readme: $(cat "$2" 2>&1)"`;
     const r = await runAirlock(fx, backend, policy, ['sh', '-c', probe, 'probe', fx.state, join(fx.outside, 'readme.txt')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /readme: public/, `the rest of the shared directory stays readable:\n${r.stdout}`);
