@@ -80,6 +80,16 @@ test('a denied path inside a denied directory gets no mask of its own (it could 
     const plan = buildMountPlan(spec({ workspace: { hostPath: ws, sandboxPath: ws }, deny: [join(ws, 'state'), join(ws, 'state', 'identity', 'key.pem')] }));
     const masks = plan.entries.filter((e) => e.op === 'mask' && e.target.startsWith(ws)).map((e) => e.target);
     assert.deepEqual(masks, [join(ws, 'state')]);
+    // ...but when a bind shows part of the masked directory again, the mask inside it stays.
+    const again = buildMountPlan(
+      spec({
+        workspace: { hostPath: ws, sandboxPath: ws },
+        mounts: [{ kind: 'bind', source: join(ws, 'state', 'identity'), target: join(ws, 'state', 'identity'), readonly: true }],
+        deny: [join(ws, 'state'), join(ws, 'state', 'identity', 'key.pem')],
+      }),
+    );
+    const againMasks = again.entries.filter((e) => e.op === 'mask' && e.target.startsWith(ws)).map((e) => e.target);
+    assert.deepEqual(againMasks, [join(ws, 'state'), join(ws, 'state', 'identity', 'key.pem')]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

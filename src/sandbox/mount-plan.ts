@@ -140,9 +140,13 @@ export function buildMountPlan(spec: LaunchSpec, opts: MountPlanOptions = {}): M
   }
 
   // A mask inside a masked directory is already hidden, and could not be mounted there (the
-  // covering directory is empty and read-only): drop it.
+  // covering directory is empty and read-only): drop it — unless a bind below that directory
+  // shows the path again, then the mask is still needed.
   const maskedDirs = entries.filter((e) => e.op === 'mask' && e.dir).map((e) => e.target);
-  const hiddenTwice = (e: PlanEntry) => e.op === 'mask' && maskedDirs.some((d) => e.target.startsWith(`${d}/`));
+  const bindTargets = entries.filter((e) => e.op === 'bind').map((e) => e.target);
+  const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+  const hiddenTwice = (e: PlanEntry) =>
+    e.op === 'mask' && maskedDirs.some((d) => e.target.startsWith(`${d}/`) && !bindTargets.some((b) => b.startsWith(`${d}/`) && under(e.target, b)));
   return { entries: orderEntries(entries.filter((e) => !hiddenTwice(e))), hasSocket, home: SANDBOX_HOME };
 }
 
