@@ -7,7 +7,7 @@
  */
 import { verifyAttestation } from '../audit/index.js';
 import { usageError } from '../util/errors.js';
-import { parseFlags, type Command } from './command.js';
+import { parseFlags, subcommand, type Command } from './command.js';
 
 export const attestCommand: Command = {
   name: 'attest',
@@ -22,12 +22,9 @@ export const attestCommand: Command = {
     '$AIRLOCK_HOME/identity/trusted/*.pub.pem.',
   ].join('\n'),
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`usage: ${this.usage}\n\n${this.summary}\n\n${this.help}\n`);
-      return 0;
-    }
-    if (sub !== 'verify' && sub !== 'show') throw usageError(sub === undefined ? 'airlock attest: a subcommand is required' : `airlock attest: unknown subcommand "${sub}"`, 'use: airlock attest verify REV');
+    const split = subcommand(this, argv, ['verify', 'show'] as const);
+    if (!split) return 0;
+    const { sub, rest } = split;
     const c = { name: `attest ${sub}`, usage: `airlock attest ${sub} REV [--repo DIR]${sub === 'verify' ? ' [--json]' : ''}` };
     const { values, positionals } = parseFlags(c, rest, { repo: { type: 'string' }, json: { type: 'boolean' } }, { maxPositionals: 1 });
     const rev = positionals[0];

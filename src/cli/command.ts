@@ -95,3 +95,19 @@ export function wantsHelp(argv: string[]): boolean {
 export function commandHelp(cmd: Command): string {
   return `usage: ${cmd.usage}\n\n${cmd.summary}\n${cmd.help ? `\n${cmd.help.trimEnd()}\n` : ''}`;
 }
+
+/**
+ * Splits `airlock <cmd> <sub> ...` for commands with subcommands. Returns undefined after printing
+ * the command's help (`help`, `--help`, `-h`); a missing or unknown subcommand is a usage error.
+ */
+export function subcommand<S extends string>(cmd: Command, argv: string[], subs: readonly S[]): { sub: S; rest: string[] } | undefined {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(commandHelp(cmd));
+    return undefined;
+  }
+  if (sub === undefined || !(subs as readonly string[]).includes(sub)) {
+    throw usageError(sub === undefined ? `airlock ${cmd.name}: a subcommand is required` : `airlock ${cmd.name}: unknown subcommand "${sub}"`, `use one of: ${subs.join(', ')} (see: airlock ${cmd.name} --help)`);
+  }
+  return { sub: sub as S, rest };
+}

@@ -10,7 +10,7 @@ import { resolveSession, sessionDir } from '../session/store.js';
 import { listIndexedSessions, queryEvents, sealWitness, verifyLogFile, LOG_FILE, type AuditEvent, type EventKind } from '../audit/index.js';
 import { toJsonl, toOcsfLines } from '../audit/export.js';
 import { usageError } from '../util/errors.js';
-import { parseFlags, type Command } from './command.js';
+import { parseFlags, subcommand, type Command } from './command.js';
 
 const KINDS: EventKind[] = ['process', 'file', 'network', 'secret', 'policy', 'session'];
 
@@ -28,7 +28,9 @@ export const logCommand: Command = {
     'Kinds: process, file, network, secret, policy, session.',
   ].join('\n'),
   async run(argv) {
-    const [sub, ...rest] = argv;
+    const split = subcommand(this, argv, ['list', 'show', 'verify', 'export'] as const);
+    if (!split) return 0;
+    const { sub, rest } = split;
     switch (sub) {
       case 'list':
         return list(rest);
@@ -38,13 +40,6 @@ export const logCommand: Command = {
         return verifyCmd(rest);
       case 'export':
         return exportCmd(rest);
-      case '--help':
-      case '-h':
-      case 'help':
-        process.stdout.write(`usage: ${this.usage}\n\n${this.summary}\n\n${this.help}\n`);
-        return 0;
-      default:
-        throw usageError(sub === undefined ? 'airlock log: a subcommand is required' : `airlock log: unknown subcommand "${sub}"`, 'use one of: list, show, verify, export (see: airlock log --help)');
     }
   },
 };

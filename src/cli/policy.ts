@@ -8,8 +8,7 @@ import { resolveSession } from '../session/store.js';
 import { queryEvents } from '../audit/index.js';
 import { formatSuggestion, suggestPolicy } from '../audit/suggest.js';
 import { loadPolicyFile, type Policy } from '../policy/index.js';
-import { usageError } from '../util/errors.js';
-import { parseFlags, type Command } from './command.js';
+import { parseFlags, subcommand, type Command } from './command.js';
 
 export const policyCommand: Command = {
   name: 'policy',
@@ -24,12 +23,9 @@ export const policyCommand: Command = {
     '      session ran under, if its file still has the same digest).',
   ].join('\n'),
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`usage: ${this.usage}\n\n${this.summary}\n\n${this.help}\n`);
-      return 0;
-    }
-    if (sub !== 'suggest') throw usageError(sub === undefined ? 'airlock policy: a subcommand is required' : `airlock policy: unknown subcommand "${sub}"`, `usage: ${this.usage}`);
+    const split = subcommand(this, argv, ['suggest'] as const);
+    if (!split) return 0;
+    const { rest } = split;
     const c = { name: 'policy suggest', usage: 'airlock policy suggest SESSION... [--policy FILE] [--json]' };
     const { values, positionals } = parseFlags(c, rest, { policy: { type: 'string' }, json: { type: 'boolean' } });
     const refs = positionals.length ? positionals : ['last'];
