@@ -241,6 +241,29 @@ export interface EnvelopeVerifyResult {
 }
 
 /**
+ * The checks every attestation gets: an in-toto statement of our predicate, signed (DSSE) by the
+ * session key it names, that key certified for that session by a host key trusted here.
+ * Returns false when the statement is not ours at all (nothing further can be checked).
+ */
+function checkSignedStatement(env: DsseEnvelope, st: Statement, add: (name: string, ok: boolean | null, detail: string) => void, trustedKeys?: Set<string>): boolean {
+  const p = st.predicate;
+  const typeOk = env.payloadType === DSSE_PAYLOAD_TYPE && st._type === STATEMENT_TYPE && st.predicateType === PREDICATE_TYPE && !!p?.sessionKey?.publicKey;
+  add('statement', typeOk, typeOk ? `in-toto statement, predicate ${PREDICATE_TYPE}, session ${p.session}` : 'unexpected payload/statement/predicate type');
+  if (!typeOk) return false;
+  const payload = Buffer.from(env.payload, 'base64');
+  const sigOk = env.signatures.some((x) => verifySig(p.sessionKey.publicKey, pae(env.payloadType, payload), x.sig));
+  add('signature', sigOk, sigOk ? `signed by session key ${fingerprintOf(p.sessionKey.publicKey).slice(0, 23)}…` : 'no signature by the session key over the payload: the attestation was altered');
+  const cert = p.sessionKey.certificate;
+  const certOk = !!cert && certificateValid(cert) && cert.publicKey === p.sessionKey.publicKey && cert.session === p.session;
+  add('certificate', certOk, certOk ? `session key certified by host ${fingerprintOf(cert.hostPublicKey).slice(0, 23)}…` : 'the session key certificate is invalid or does not match');
+  if (certOk) {
+    const trusted = (trustedKeys ?? trustedHostKeys()).has(cert.hostPublicKey);
+    add('host', trusted, trusted ? 'the certifying host key is trusted here' : `host key ${fingerprintOf(cert.hostPublicKey)} is not trusted here (add its public key to $AIRLOCK_HOME/identity/trusted/)`);
+  }
+  return true;
+}
+
+/**
  * Verifies an attestation envelope on its own (no repository): DSSE signature by the session key,
  * the key's host certificate and trust, and — when given — that it names `ctx.publicKey` and the
  * log head `ctx.head`. The subject is not checked here (that needs the commit: `verifyAttestation(repo, rev)`).
@@ -262,19 +285,8 @@ export function verifyEnvelope(envelope: unknown, ctx: { publicKey?: string; hea
     return done();
   }
   const p = st.predicate;
-  const typeOk = env.payloadType === DSSE_PAYLOAD_TYPE && st._type === STATEMENT_TYPE && st.predicateType === PREDICATE_TYPE && !!p?.sessionKey?.publicKey;
-  add('statement', typeOk, typeOk ? `in-toto statement, predicate ${PREDICATE_TYPE}, session ${p.session}` : 'unexpected payload/statement/predicate type');
-  if (!typeOk) return done(st);
-  const sigOk = env.signatures.some((x) => verifySig(p.sessionKey.publicKey, pae(env.payloadType, Buffer.from(env.payload, 'base64')), x.sig));
-  add('signature', sigOk, sigOk ? `signed by session key ${fingerprintOf(p.sessionKey.publicKey).slice(0, 23)}…` : 'no signature by the session key over the payload: the attestation was altered');
+  if (!checkSignedStatement(env, st, add, ctx.trustedKeys)) return done(st);
   if (ctx.publicKey !== undefined) add('key', ctx.publicKey === p.sessionKey.publicKey, ctx.publicKey === p.sessionKey.publicKey ? 'the session key is the one in the session log' : 'the attestation is signed by a different key than the session log\'s');
-  const cert = p.sessionKey.certificate;
-  const certOk = !!cert && certificateValid(cert) && cert.publicKey === p.sessionKey.publicKey && cert.session === p.session;
-  add('certificate', certOk, certOk ? `session key certified by host ${fingerprintOf(cert.hostPublicKey).slice(0, 23)}…` : 'the session key certificate is invalid or does not match');
-  if (certOk) {
-    const trusted = (ctx.trustedKeys ?? trustedHostKeys()).has(cert.hostPublicKey);
-    add('host', trusted, trusted ? 'the certifying host key is trusted here' : `host key ${fingerprintOf(cert.hostPublicKey)} is not trusted here (add its public key to $AIRLOCK_HOME/identity/trusted/)`);
-  }
   if (ctx.head !== undefined) add('log', ctx.head === p.log?.head, ctx.head === p.log?.head ? 'the attestation names the session log\'s head' : `the attestation names log head ${String(p.log?.head).slice(0, 16)}…, the log ends at ${ctx.head.slice(0, 16)}…`);
   return done(st);
 }
@@ -313,19 +325,7 @@ function verifyAttestationAt(repo: string, rev: string, opts: { trustedKeys?: Se
   }
   add('note', true, `DSSE envelope found in ${NOTES_REF}`);
   const p = st.predicate;
-  const typeOk = env.payloadType === DSSE_PAYLOAD_TYPE && st._type === STATEMENT_TYPE && st.predicateType === PREDICATE_TYPE && !!p?.sessionKey?.publicKey;
-  add('statement', typeOk, typeOk ? `in-toto statement, predicate ${PREDICATE_TYPE}, session ${p.session}` : 'unexpected payload/statement/predicate type');
-  if (!typeOk) return { ok: false, commit, session: p?.session, checks, statement: st };
-  const payload = Buffer.from(env.payload, 'base64');
-  const sigOk = env.signatures.some((s) => verifySig(p.sessionKey.publicKey, pae(env.payloadType, payload), s.sig));
-  add('signature', sigOk, sigOk ? `signed by session key ${fingerprintOf(p.sessionKey.publicKey).slice(0, 23)}…` : 'no signature by the session key over the payload: the attestation was altered');
-  const cert = p.sessionKey.certificate;
-  const certOk = !!cert && certificateValid(cert) && cert.publicKey === p.sessionKey.publicKey && cert.session === p.session;
-  add('certificate', certOk, certOk ? `session key certified by host ${fingerprintOf(cert.hostPublicKey).slice(0, 23)}…` : 'the session key certificate is invalid or does not match');
-  if (certOk) {
-    const trusted = (opts.trustedKeys ?? trustedHostKeys()).has(cert.hostPublicKey);
-    add('host', trusted, trusted ? 'the certifying host key is trusted here' : `host key ${fingerprintOf(cert.hostPublicKey)} is not trusted here (add its public key to $AIRLOCK_HOME/identity/trusted/)`);
-  }
+  if (!checkSignedStatement(env, st, add, opts.trustedKeys)) return { ok: false, commit, session: p?.session, checks, statement: st };
   const committed = digestEntriesFromCommit(repo, commit);
   const actual = changesDigest(committed);
   const subj = st.subject.find((s) => s.name === 'airlock-staged-changes')?.digest.sha256;
