@@ -117,7 +117,7 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
         (async (dir: string) => {
           const ws = await import('../workspace/index.js');
           const set = await ws.collectChanges(dir);
-          gitWrites = set.ignored.filter((i) => i.reason === ws.GIT_EXEC_WRITE_REASON);
+          gitWrites = set.ignored.filter((i) => i.gitExec);
           return set.changes.map(ws.publicChange);
         });
       changes = await read(ctx.dir);

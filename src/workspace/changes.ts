@@ -58,8 +58,11 @@ export interface StagedChange extends FileChange {
 export interface ChangeSet {
   state: StageState;
   changes: StagedChange[];
-  /** Paths deliberately left out (`.git` internals, fifos/sockets/devices), with the reason. */
-  ignored: { path: string; reason: string }[];
+  /**
+   * Paths deliberately left out (`.git` internals, fifos/sockets/devices), with the reason.
+   * `gitExec`: a git hook or `.git/config` the session wrote — never applied, but evidence.
+   */
+  ignored: { path: string; reason: string; gitExec?: true }[];
   /** Paths whose state in the user's tree differs from the baseline taken at session start. */
   drifted: string[];
   warnings: string[];
@@ -255,9 +258,6 @@ function computeChanges(sessionDir: string, state: StageState, viewRoot: string)
   return { state, changes, ignored, drifted, warnings };
 }
 
-/** Reason given for a hook or git config written in the session (see `gitExecutableWrites`). */
-export const GIT_EXEC_WRITE_REASON = 'git hook or config written in the session: never applied, but it runs code on the next git command there';
-
 /**
  * `.git/hooks/*` and `.git/config` (hooksPath, fsmonitor, filter drivers) that the session created
  * or changed: never applied, but evidence a reviewer needs — a prompt-injected agent plants hooks.
@@ -271,7 +271,7 @@ function gitExecutableWrites(root: string, lower: string): ChangeSet['ignored'] 
     if (now !== 'file' && now !== 'symlink') continue;
     const before = kindAt(join(lower, rel));
     if (before === now && sha256(readContent(join(root, rel)).data) === sha256(readContent(join(lower, rel)).data)) continue;
-    out.push({ path: rel, reason: GIT_EXEC_WRITE_REASON });
+    out.push({ path: rel, reason: 'git hook or config written in the session: never applied, but it runs code on the next git command there', gitExec: true });
   }
   return out;
 }

@@ -10,7 +10,7 @@
  *   for (const c of await sessionChanges(sessionDir)) console.log(c.kind, c.path);
  */
 export { stageWorkspace, releaseStage, readStageState, type StagedWorkspace, type StageOptions, type StageMode, type StageState } from './stage.js';
-export { sessionChanges, collectChanges, openChanges, publicChange, GIT_EXEC_WRITE_REASON, type FileChange, type ChangeSet, type OpenChangeSet } from './changes.js';
+export { sessionChanges, collectChanges, openChanges, publicChange, type FileChange, type ChangeSet, type OpenChangeSet } from './changes.js';
 export { renderPatch, renderStat, escapeForTerminal } from './render.js';
 export { applyChanges, applyChangeList, commitApplied, findConflicts, type ApplyOptions, type ApplyResult, type Conflict } from './apply.js';
 export { applySession, discardSession, diffSession, sessionIsRunning } from './session-ops.js';

@@ -16,6 +16,7 @@ export const PROBE_SRC = join(REPO, 'test', 'attacks', 'probe.py');
 export const CANARY_FILES = [
   '.ssh/id_rsa', '.ssh/id_ed25519', '.aws/credentials', '.config/gh/hosts.yml', '.npmrc', '.docker/config.json', '.netrc',
   '.git-credentials', '.kube/config', '.gnupg/private-keys-v1.d/key', '.config/gcloud/credentials.db', '.azure/accessTokens.json',
+  '.claude/.credentials.json', '.gemini/oauth_creds.json', '.aider.conf.yml',
 ];
 
 export interface Fixture {
