@@ -29,7 +29,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SeqpacketServer, type SeqpacketSocket } from 'node-unix-socket';
+import { listenSeqpacket, type PolledConnection } from '../src/audit/seqpacket-listener.js';
 import { bwrapTracer, openAuditLog, podInitConfig, startGvisorMonitor, closeIndex, type AuditSink } from '../src/audit/index.js';
 import { createSessionDir, newSessionId } from '../src/session/store.js';
 
@@ -155,34 +155,36 @@ function bundle(dir: string, script: string, ws: string): string {
   return b;
 }
 
-/** --sink drain: a receiver that answers the handshake and only counts packets. */
+/** --sink drain: a receiver that answers the handshake and only counts packets (polled like the monitor). */
 function drainReceiver(runDir: string): { podInitConfigPath: string; stop(): { messages: number; dropped: number } } {
   const sock = join(runDir, 'drain.sock');
   const podInitConfigPath = join(runDir, 'pod-init.json');
   writeFileSync(podInitConfigPath, JSON.stringify(podInitConfig(sock)));
-  const server = new SeqpacketServer();
-  server.listen(sock, 4);
   let messages = 0;
   let dropped = 0;
-  let conn: SeqpacketSocket | undefined;
-  server.on('connection', (s: SeqpacketSocket) => {
-    conn = s;
-    let first = true;
-    s.on('data', (buf: Buffer) => {
-      if (first) {
-        first = false;
-        s.write(Buffer.from([0x08, 0x01]));
-        return;
-      }
-      messages++;
-      if (buf.length >= 8) dropped = buf.readUInt32LE(4);
-    });
-  });
+  let first = true;
+  let conn: PolledConnection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const count = (buf: Buffer) => {
+    if (first) {
+      first = false;
+      conn!.write(Buffer.from([0x08, 0x01]));
+      return;
+    }
+    messages++;
+    if (buf.length >= 8) dropped = buf.readUInt32LE(4);
+  };
+  const poll = () => {
+    if (conn!.drain(count, 256) !== 'eof') timer = setTimeout(poll, 20);
+  };
+  const listener = listenSeqpacket(sock, 4, (c) => ((conn = c), poll()), (e) => console.error(e));
   return {
     podInitConfigPath,
     stop() {
-      conn?.destroy();
-      server.close();
+      if (timer) clearTimeout(timer);
+      while (conn && conn.drain(count, 256) === 256);
+      conn?.close();
+      listener.close();
       return { messages, dropped };
     },
   };
