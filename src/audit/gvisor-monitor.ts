@@ -33,7 +33,7 @@ import { writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { listenSeqpacket, type PolledConnection, type SeqpacketListener } from './seqpacket-listener.js';
 import type { AuditSink, EventInput } from './types.js';
-import { decode, int, uint, msg, str, strs, bytes, ProtoError, type Fields } from './protowire.js';
+import { decode, int, uint, msg, str, strs, bytes, peekField, peekInt, ProtoError, type Fields } from './protowire.js';
 import { AirlockError } from '../util/errors.js';
 
 export const MSG = {
@@ -139,16 +139,20 @@ const O_TRUNC = 0o1000;
 const AT_FDCWD = -100;
 const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 30: 'EROFS', 101: 'ENETUNREACH', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH', 115: 'EINPROGRESS', 22: 'EINVAL', 97: 'EAFNOSUPPORT' };
 /**
- * The trace socket is polled: every POLL_MIN_MS while packets arrive, backing off to POLL_MAX_MS
- * when idle. Each wake-up of a waiting receiver costs both sides (on this class of VM ~100 µs of
- * CPU per wake-up, measured): reading per packet made monitoring cost 20-30% of a file-heavy
- * sandbox's time, reading every 20 ms about 5% (bench/audit). The Sentry's socket buffer holds
- * ~170-280 trace packets (its default SO_SNDBUF), over 20 ms of the densest stream measured;
- * when it fills, the Sentry retries with backoff (slowing the sandbox, never thinning the
- * record). POLL_BUDGET bounds one turn of the event loop, which the egress proxy shares.
+ * The trace socket is polled, not read per packet: each wake-up of a waiting receiver costs both
+ * sides (on this class of VM ~100 µs of CPU per wake-up, measured), and reading per packet made
+ * monitoring cost 20-30% of a file-heavy sandbox's time (bench/audit). The interval adapts: it
+ * doubles (up to POLL_MAX_MS) while polls find little, and halves (down to POLL_MIN_MS) when a
+ * poll finds more than POLL_BUSY packets. The Sentry's socket buffer holds ~170-280 trace packets
+ * (its default SO_SNDBUF); when it fills, the Sentry retries with backoff (slowing the sandbox,
+ * never thinning the record). POLL_BUDGET bounds one turn of the event loop, which the egress
+ * proxy shares.
  */
-const POLL_MIN_MS = 20;
-const POLL_MAX_MS = 100;
+const POLL_MIN_MS = 5;
+const POLL_START_MS = 20;
+const POLL_MAX_MS = 50;
+const POLL_BUSY = 96;
+const POLL_IDLE = 24;
 const POLL_BUDGET = 256;
 const QUIET_PATHS = new Set(['/dev/null', '/dev/tty', '/dev/zero', '/dev/full', '/dev/ptmx']);
 
@@ -165,7 +169,7 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
   let conn: PolledConnection | undefined;
   let handshaken = false;
   let pollTimer: NodeJS.Timeout | undefined;
-  let pollMs = POLL_MIN_MS;
+  let pollMs = POLL_START_MS;
   const fail = (e: Error) => {
     if (!stopped) resolveFailed(e);
   };
@@ -195,7 +199,8 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     if (stopped) return;
     const got = drainAll(POLL_BUDGET);
     if (got === 'eof' || got === 'failed') return; // the Sentry closed the stream: the sandbox is ending
-    pollMs = got > 0 ? POLL_MIN_MS : Math.min(pollMs * 2, POLL_MAX_MS);
+    if (got > POLL_BUSY) pollMs = Math.max(pollMs / 2, POLL_MIN_MS);
+    else if (got < POLL_IDLE) pollMs = Math.min(pollMs * 2, POLL_MAX_MS);
     pollTimer = setTimeout(poll, got >= POLL_BUDGET ? 0 : pollMs);
   };
 
@@ -291,7 +296,9 @@ export class TraceDecoder {
       this.stats.dropped = dropped;
       this.reportDrops(false);
     }
-    this.message(type, decode(buf.subarray(headerSize)));
+    const body = buf.subarray(headerSize);
+    if (this.nothingToRecord(type, body)) return;
+    this.message(type, decode(body));
   }
 
   reportDrops(final: boolean): void {
@@ -303,17 +310,29 @@ export class TraceDecoder {
     this.audit.emit({ kind: 'session', action: 'monitor-dropped', decision: 'info', subject: 'gvisor', detail: { dropped: this.stats.dropped, reason: 'the gVisor sink fell behind; this many trace events were dropped by the Sentry' } });
   }
 
+  /**
+   * The two most frequent messages that usually record nothing, recognised from one field without
+   * decoding the rest: read-only opens (counted) and successful execve exits (sentry/execve has
+   * the exec). `message` applies the same rules to what gets past here.
+   */
+  private nothingToRecord(type: number, body: Buffer): boolean {
+    if (type === MSG.OPEN && !opensForWrite(peekInt(body, 7))) {
+      this.stats.reads++;
+      return true;
+    }
+    if (type === MSG.SYSCALL_EXECVE) {
+      const exit = peekField(body, 2);
+      return !isRefusal(exit instanceof Buffer ? peekInt(exit, 2) : 0);
+    }
+    return false;
+  }
+
   private emit(e: EventInput): void {
     this.stats.events++;
     this.audit.emit(e);
   }
 
   private message(type: number, f: Fields): void {
-    if (type === MSG.OPEN && !opensForWrite(int(f, 7))) {
-      // read-only opens are most of the stream and are only counted: skip the context entirely
-      this.stats.reads++;
-      return;
-    }
     const ctx = msg(f, 1);
     const timeNs = uint(ctx, 1);
     const timeMs = timeNs > 0n && timeNs < 1n << 63n ? Number(timeNs / 1_000_000n) : undefined;
@@ -354,7 +373,7 @@ export class TraceDecoder {
       case MSG.SYSCALL_EXECVE: {
         const exit = msg(f, 2);
         const errno = int(exit, 2);
-        if (errno !== 1 && errno !== 13) return; // success is reported by sentry/execve; ENOENT is PATH search noise
+        if (!isRefusal(errno)) return; // success is reported by sentry/execve; ENOENT is PATH search noise
         const path = resolvePath(str(f, 6), int(f, 4), str(f, 5), cwd);
         // field 8 (envv) deliberately ignored
         this.emit({ kind: 'process', action: 'exec', decision: 'deny', subject: path, timeMs, detail: { ...base, argv: strs(f, 7), errno: ERRNO[errno] ?? errno, reason: 'execution refused inside the sandbox' } });
@@ -411,6 +430,11 @@ export class TraceDecoder {
         return;
     }
   }
+}
+
+/** EPERM or EACCES: an exec the sandbox refused. */
+function isRefusal(errno: number): boolean {
+  return errno === 1 || errno === 13;
 }
 
 function opensForWrite(flags: number): boolean {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encField, encVarint, int, readVarint, str, strs, ProtoError } from './protowire.js';
+import { decode, encField, encVarint, int, readVarint, str, strs, peekField, peekInt, ProtoError } from './protowire.js';
 import { MSG, TraceDecoder, parseSockaddr } from './gvisor-monitor.js';
 import { StraceParser, parseExecArgs } from './strace-tracer.js';
 import type { EventInput } from './types.js';
@@ -13,6 +13,14 @@ test('protowire: varints (fast path, 64-bit, negative int64), strings, repeated 
   assert.equal(str(f, 6), 'x');
   assert.throws(() => decode(Buffer.from([0x1a, 0x05, 0x41])), ProtoError);
   assert.throws(() => decode(Buffer.from([0x08])), ProtoError);
+  // one field without the map: the same value as decode, the same errors on a malformed message
+  const m = Buffer.concat([encField(1, Buffer.from('ctx')), encField(7, 0o1101), encField(6, 'out.txt'), encField(7, 0o2)]);
+  assert.equal(peekInt(m, 7), int(decode(m), 7));
+  assert.equal(peekInt(m, 9), 0);
+  assert.deepEqual(peekField(m, 1), Buffer.from('ctx'));
+  assert.equal(peekInt(encField(4, -100), 4), -100);
+  assert.throws(() => peekField(Buffer.from([0x1a, 0x05, 0x41]), 7), ProtoError);
+  assert.throws(() => peekField(Buffer.from([0x38]), 7), ProtoError);
 });
 
 function packet(type: number, body: Buffer, dropped = 0): Buffer {

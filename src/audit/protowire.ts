@@ -89,6 +89,47 @@ export function decode(buf: Buffer): Fields {
   return out;
 }
 
+/**
+ * The last value of field `n` of a message, without building its field map (for the hot path,
+ * which often needs one number to decide whether the rest is worth decoding): a varint as a
+ * number (bigint beyond 2^53), a length-delimited field as bytes. Checks the structure like
+ * `decode`, so a malformed message throws here too.
+ */
+export function peekField(buf: Buffer, n: number): number | bigint | Buffer | undefined {
+  let found: number | bigint | Buffer | undefined;
+  let pos = 0;
+  const end = buf.length;
+  while (pos < end) {
+    const key = varint(buf, pos);
+    pos = at;
+    if (typeof key !== 'number') throw new ProtoError('field number out of range');
+    const field = Math.floor(key / 8);
+    const wire = key & 7;
+    if (field === 0) throw new ProtoError('field number 0');
+    if (wire === 0) {
+      const v = varint(buf, pos);
+      pos = at;
+      if (field === n) found = v;
+    } else if (wire === 2) {
+      const len = varint(buf, pos);
+      if (typeof len !== 'number' || at + len > end) throw new ProtoError('truncated length-delimited field');
+      if (field === n) found = buf.subarray(at, at + len);
+      pos = at + len;
+    } else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else throw new ProtoError(`unsupported wire type ${wire}`);
+    if (pos > end) throw new ProtoError('truncated fixed-width field');
+  }
+  return found;
+}
+
+/** `peekField` of an int32/int64 varint field, as `int` reads it (0 when absent). */
+export function peekInt(buf: Buffer, n: number): number {
+  const v = peekField(buf, n);
+  if (typeof v === 'number') return v;
+  return typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : 0;
+}
+
 function last(f: Fields, n: number): WireValue | undefined {
   const l = f.get(n);
   return l ? l[l.length - 1] : undefined;
