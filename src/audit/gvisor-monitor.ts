@@ -154,6 +154,7 @@ const POLL_MAX_MS = 50;
 const POLL_BUSY = 96;
 const POLL_IDLE = 24;
 const POLL_BUDGET = 256;
+const HANDSHAKE_POLL_MS = 1;
 const QUIET_PATHS = new Set(['/dev/null', '/dev/tty', '/dev/zero', '/dev/full', '/dev/ptmx']);
 
 export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<GvisorMonitor> {
@@ -199,6 +200,11 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     if (stopped) return;
     const got = drainAll(POLL_BUDGET);
     if (got === 'eof' || got === 'failed') return; // the Sentry closed the stream: the sandbox is ending
+    if (!handshaken) {
+      // runsc waits for our handshake reply before it boots the sandbox: do not make it wait a poll
+      pollTimer = setTimeout(poll, HANDSHAKE_POLL_MS);
+      return;
+    }
     if (got > POLL_BUSY) pollMs = Math.max(pollMs / 2, POLL_MIN_MS);
     else if (got < POLL_IDLE) pollMs = Math.min(pollMs * 2, POLL_MAX_MS);
     pollTimer = setTimeout(poll, got >= POLL_BUDGET ? 0 : pollMs);
