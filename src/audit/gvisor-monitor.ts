@@ -155,6 +155,9 @@ const POLL_BUSY = 96;
 const POLL_IDLE = 24;
 const POLL_BUDGET = 256;
 const HANDSHAKE_POLL_MS = 1;
+/** Packets read are decoded and logged every DECODE_BATCH_MS, or once DECODE_BATCH_MAX wait. */
+const DECODE_BATCH_MS = 150;
+const DECODE_BATCH_MAX = 1024;
 const QUIET_PATHS = new Set(['/dev/null', '/dev/tty', '/dev/zero', '/dev/full', '/dev/ptmx']);
 
 export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<GvisorMonitor> {
@@ -175,9 +178,26 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     if (!stopped) resolveFailed(e);
   };
 
+  // Packets are read at every poll (the socket must not back up into the Sentry) but decoded and
+  // logged in larger batches: the same work done back to back, on warm caches, costs a fraction of
+  // what it costs spread over many wake-ups (bench/audit: ~20 ms less CPU per 1,200 packets).
+  let queue: Buffer[] = [];
+  let processedAt = Date.now();
+  const processQueue = (): boolean => {
+    const batch = queue;
+    queue = [];
+    processedAt = Date.now();
+    try {
+      for (const buf of batch) decoder.packet(buf);
+      return true;
+    } catch (err) {
+      fail(new Error(`gVisor monitor: undecodable trace packet: ${(err as Error).message}`));
+      return false;
+    }
+  };
   const onPacket = (buf: Buffer) => {
     if (handshaken) {
-      decoder.packet(buf);
+      queue.push(Buffer.from(buf)); // the read buffer is reused
       return;
     }
     decode(buf); // Handshake{version}: must at least parse
@@ -185,12 +205,12 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     handshaken = true;
     resolveConnected();
   };
-  /** Reads and decodes what is waiting (at most `budget` packets): the count, 'eof', or 'failed'. */
+  /** Reads what is waiting (at most `budget` packets): the count, 'eof', or 'failed'. */
   const drainAll = (budget: number): number | 'eof' | 'failed' => {
     try {
       return conn!.drain(onPacket, budget);
     } catch (err) {
-      const what = err instanceof ProtoError ? `undecodable ${handshaken ? 'trace packet' : 'handshake'}` : 'stream error';
+      const what = err instanceof ProtoError ? 'undecodable handshake' : 'stream error';
       fail(new Error(`gVisor monitor: ${what}: ${(err as Error).message}`));
       return 'failed';
     }
@@ -199,7 +219,11 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
     pollTimer = undefined;
     if (stopped) return;
     const got = drainAll(POLL_BUDGET);
-    if (got === 'eof' || got === 'failed') return; // the Sentry closed the stream: the sandbox is ending
+    if (got === 'failed') return;
+    if (got === 'eof' || queue.length >= DECODE_BATCH_MAX || Date.now() - processedAt >= DECODE_BATCH_MS) {
+      if (!processQueue()) return;
+    }
+    if (got === 'eof') return; // the Sentry closed the stream: the sandbox is ending
     if (!handshaken) {
       // runsc waits for our handshake reply before it boots the sandbox: do not make it wait a poll
       pollTimer = setTimeout(poll, HANDSHAKE_POLL_MS);
@@ -244,6 +268,7 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
       if (pollTimer) clearTimeout(pollTimer);
       // everything the Sentry wrote is in the socket buffer by now: read it to the end
       if (conn) while (drainAll(POLL_BUDGET) === POLL_BUDGET);
+      processQueue();
       stopped = true;
       decoder.reportDrops(true);
       conn?.close();
