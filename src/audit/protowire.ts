@@ -52,73 +52,61 @@ export function readVarint(buf: Buffer, pos: number): [bigint, number] {
   return [typeof v === 'bigint' ? v : BigInt(v), at];
 }
 
+/** The field number of the last `readField` (a module cursor, like `at`). */
+let fieldNo = 0;
+
+/** Reads the field (key and value) at `pos`: sets `fieldNo`, and `at` to the position after it. */
+function readField(buf: Buffer, pos: number, end: number): WireValue {
+  const key = varint(buf, pos);
+  pos = at;
+  if (typeof key !== 'number') throw new ProtoError('field number out of range');
+  fieldNo = Math.floor(key / 8);
+  const wire = key & 7;
+  if (fieldNo === 0) throw new ProtoError('field number 0');
+  if (wire === 0) return { wire: 0, n: varint(buf, pos) };
+  if (wire === 2) {
+    const len = varint(buf, pos);
+    if (typeof len !== 'number' || at + len > end) throw new ProtoError('truncated length-delimited field');
+    const b = buf.subarray(at, at + len);
+    at += len;
+    return { wire: 2, b };
+  }
+  if (wire === 1) {
+    if (pos + 8 > end) throw new ProtoError('truncated fixed64');
+    at = pos + 8;
+    return { wire: 1, n: buf.readBigUInt64LE(pos) };
+  }
+  if (wire === 5) {
+    if (pos + 4 > end) throw new ProtoError('truncated fixed32');
+    at = pos + 4;
+    return { wire: 5, n: buf.readUInt32LE(pos) };
+  }
+  throw new ProtoError(`unsupported wire type ${wire}`);
+}
+
 /** The fields of one message by number. Nested messages stay bytes until `msg` is asked for them. */
 export function decode(buf: Buffer): Fields {
   const out: Fields = new Map();
-  let pos = 0;
-  const end = buf.length;
-  while (pos < end) {
-    const key = varint(buf, pos);
-    pos = at;
-    if (typeof key !== 'number') throw new ProtoError('field number out of range');
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (field === 0) throw new ProtoError('field number 0');
-    let v: WireValue;
-    if (wire === 0) {
-      v = { wire: 0, n: varint(buf, pos) };
-      pos = at;
-    } else if (wire === 2) {
-      const len = varint(buf, pos);
-      if (typeof len !== 'number' || at + len > end) throw new ProtoError('truncated length-delimited field');
-      v = { wire: 2, b: buf.subarray(at, at + len) };
-      pos = at + len;
-    } else if (wire === 1) {
-      if (pos + 8 > end) throw new ProtoError('truncated fixed64');
-      v = { wire: 1, n: buf.readBigUInt64LE(pos) };
-      pos += 8;
-    } else if (wire === 5) {
-      if (pos + 4 > end) throw new ProtoError('truncated fixed32');
-      v = { wire: 5, n: buf.readUInt32LE(pos) };
-      pos += 4;
-    } else throw new ProtoError(`unsupported wire type ${wire}`);
-    const list = out.get(field);
+  for (let pos = 0; pos < buf.length; pos = at) {
+    const v = readField(buf, pos, buf.length);
+    const list = out.get(fieldNo);
     if (list) list.push(v);
-    else out.set(field, [v]);
+    else out.set(fieldNo, [v]);
   }
   return out;
 }
 
 /**
  * The last value of field `n` of a message, without building its field map (for the hot path,
- * which often needs one number to decide whether the rest is worth decoding): a varint as a
- * number (bigint beyond 2^53), a length-delimited field as bytes. Checks the structure like
- * `decode`, so a malformed message throws here too.
+ * which often needs one number to decide whether the rest is worth decoding): a number (bigint
+ * beyond 2^53) or, for a length-delimited field, its bytes. Reads the message like `decode`, so a
+ * malformed message throws here too.
  */
 export function peekField(buf: Buffer, n: number): number | bigint | Buffer | undefined {
   let found: number | bigint | Buffer | undefined;
-  let pos = 0;
-  const end = buf.length;
-  while (pos < end) {
-    const key = varint(buf, pos);
-    pos = at;
-    if (typeof key !== 'number') throw new ProtoError('field number out of range');
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (field === 0) throw new ProtoError('field number 0');
-    if (wire === 0) {
-      const v = varint(buf, pos);
-      pos = at;
-      if (field === n) found = v;
-    } else if (wire === 2) {
-      const len = varint(buf, pos);
-      if (typeof len !== 'number' || at + len > end) throw new ProtoError('truncated length-delimited field');
-      if (field === n) found = buf.subarray(at, at + len);
-      pos = at + len;
-    } else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
-    else throw new ProtoError(`unsupported wire type ${wire}`);
-    if (pos > end) throw new ProtoError('truncated fixed-width field');
+  for (let pos = 0; pos < buf.length; pos = at) {
+    const v = readField(buf, pos, buf.length);
+    if (fieldNo === n) found = v.wire === 2 ? v.b : v.n;
   }
   return found;
 }
