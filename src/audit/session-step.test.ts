@@ -6,6 +6,8 @@ import { SeqpacketSocket } from 'node-unix-socket';
 import { startSessionAudit, type AuditStepContext } from './session-step.js';
 import { verifyLogFile } from './verify.js';
 import { makeSession, withTempHome } from './testutil.js';
+import { encField } from './protowire.js';
+import { MSG } from './gvisor-monitor.js';
 
 function context(id: string, dir: string, backend: string) {
   const runDir = join(dir, 'run');
@@ -68,7 +70,15 @@ test('a monitor that breaks midway stops the session and says why', async (t) =>
   const reply = new Promise<Buffer>((r) => sock.once('data', (b: Buffer) => r(b)));
   sock.write(Buffer.from([0x08, 0x01]));
   assert.deepEqual([...(await reply)], [0x08, 0x01]);
-  sock.write(Buffer.from([0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0xff]));
+  // a good exec on each side of the bad packet (one decode batch): both are still logged
+  const exec = (argv0: string) => {
+    const body = Buffer.concat([encField(1, Buffer.concat([encField(2, 7), encField(4, 7)])), encField(2, argv0), encField(3, argv0)]);
+    const h = Buffer.from([0x08, 0x00, MSG.SENTRY_EXEC, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    return Buffer.concat([h, body]);
+  };
+  for (const p of [exec('/bin/before'), Buffer.from([0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0xff]), exec('/bin/after')]) {
+    await new Promise<void>((r) => sock.write(p, 0, p.length, () => r()));
+  }
   for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   sock.destroy();
   assert.equal(stops.length, 1);
@@ -77,6 +87,7 @@ test('a monitor that breaks midway stops the session and says why', async (t) =>
   const r = verifyLogFile(join(dir, 'audit.jsonl'));
   assert.ok(r.events.some((e) => e.kind === 'session' && e.action === 'error' && e.subject === 'monitor'));
   assert.equal(r.events.find((e) => e.action === 'end')!.detail.status, 'failed');
+  assert.deepEqual(r.events.filter((e) => e.kind === 'process' && e.action === 'exec').map((e) => e.subject), ['/bin/before', '/bin/after']);
 });
 
 test('a log that cannot be written stops the session (fail closed)', async (t) => {
