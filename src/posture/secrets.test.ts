@@ -29,6 +29,9 @@ test('each credential family is recognised by its value shape', () => {
     assert.equal(inText.length, 1, kind);
     assert.equal(inText[0]!.value, v);
   }
+  // a prefixed token longer than the family's usual length is still that token, even with a
+  // body that looks nothing like random (found by the leak property test: npm_ + 37 × "A")
+  for (const v of [`npm_${'A'.repeat(37)}`, `npm_${r(40)}`, `AIza${'A'.repeat(38)}`]) assert.deepEqual(findTokens(`args = ["srv", "${v}"]`).map((t) => t.value), [v]);
   const pem = `-----BEGIN OPENSSH PRIVATE KEY-----\n${r(70)}\n${r(70)}\n-----END OPENSSH PRIVATE KEY-----`;
   assert.equal(findTokens(`key:\n${pem}\n`)[0]!.shape.kind, 'private-key');
 });
