@@ -8,6 +8,19 @@ export function has(bin: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'has', bin]).status === 0;
 }
 
+/**
+ * Why an end-to-end test on `backend` cannot run here, or undefined: it needs root (rootful runsc,
+ * cgroups, overlay staging), the backend (bwrap also its process tracer, strace) and `tools`.
+ */
+export function backendSkipReason(backend: 'gvisor' | 'bwrap', tools: string[] = []): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (rootful runsc, cgroups, overlay staging)';
+  if (backend === 'gvisor' && !has('runsc')) return 'runsc is not installed';
+  if (backend === 'bwrap' && !has('bwrap')) return 'bwrap is not installed';
+  if (backend === 'bwrap' && !has('strace')) return 'strace is not installed (process events on bwrap)';
+  const missing = tools.find((t) => !has(t));
+  return missing ? `${missing} is not installed` : undefined;
+}
+
 /** Every regular file below `dir`, recursively (for "the secret appears in no file" checks). */
 export function filesUnder(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

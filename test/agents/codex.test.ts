@@ -29,7 +29,7 @@ import { parseDocument } from 'yaml';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { createSessionCA } from '../../src/secrets/x509.js';
 import { startOpenAIModel, type Turn } from './openai-model.js';
-import { filesUnder } from '../support.js';
+import { backendSkipReason, filesUnder } from '../support.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const AIRLOCK = join(REPO, 'bin', 'airlock');
@@ -49,13 +49,8 @@ function codexInstall(): { launcher: string; dirs: string[] } | string {
 }
 
 function skipReason(backend: 'gvisor' | 'bwrap'): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (rootful runsc, cgroups, overlay staging)';
-  if (backend === 'gvisor' && spawnSync('runsc', ['--version']).status !== 0) return 'runsc is not installed';
-  if (backend === 'bwrap' && spawnSync('bwrap', ['--version']).status !== 0) return 'bwrap is not installed';
-  if (backend === 'bwrap' && spawnSync('strace', ['-V']).status !== 0) return 'strace is not installed (process events on bwrap)';
-  if (spawnSync('curl', ['--version']).status !== 0) return 'curl is not installed (the scripted misbehaviour uses it)';
-  if (spawnSync('git', ['--version']).status !== 0) return 'git is not installed';
-  const c = codexInstall();
+  // curl: the scripted misbehaviour uses it
+  const c = backendSkipReason(backend, ['curl', 'git']) ?? codexInstall();
   return typeof c === 'string' ? c : undefined;
 }
 

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
+import { backendSkipReason } from '../support.js';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,18 +20,9 @@ import { canonicalJson, sha256Hex } from '../../src/audit/canonical.js';
 
 const bin = join(fileURLToPath(new URL('.', import.meta.url)), '../../../bin/airlock');
 
-function backendUsable(name: 'bwrap' | 'gvisor'): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (name === 'bwrap' && spawnSync('bwrap', ['--version']).status !== 0) return 'bwrap is not installed';
-  if (name === 'bwrap' && spawnSync('strace', ['-V']).status !== 0) return 'strace is not installed';
-  if (name === 'gvisor' && spawnSync('runsc', ['--version']).status !== 0) return 'runsc is not installed';
-  if (spawnSync('curl', ['--version']).status !== 0) return 'curl is not installed';
-  return undefined;
-}
-
 for (const backend of ['bwrap', 'gvisor'] as const) {
   test(`${backend}: every action of a session is in the log; verify passes, then fails on each kind of tampering`, { timeout: 180_000 }, async (t) => {
-    const why = backendUsable(backend);
+    const why = backendSkipReason(backend, ['curl']);
     if (why) return t.skip(why);
     const home = mkdtempSync(join(tmpdir(), 'airlock-audit-e2e-'));
     t.after(() => rmSync(home, { recursive: true, force: true }));
