@@ -198,7 +198,6 @@ export class ProxyCore {
     };
   }
 
-
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const a = this.blank('request', req);
     const deny = this.denier(a, req, res);

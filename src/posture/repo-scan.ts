@@ -99,30 +99,18 @@ function scanFlags(ctx: AuditContext, file: string, text: string): void {
       const agentCmd = /\b(claude|codex|gemini|aider|cursor-agent|copilot|amp|opencode)\b/.exec(line)?.[1] ?? rule.agentCmd;
       // `airlock run ... -- codex --dangerously-bypass-...` is the recommended shape: the agent's own
       // checks are off because airlock is the sandbox. Reported low, so the map stays complete.
-      const flagAt = line.search(rule.re);
-      const contained = /\bairlock\s+run\b/.exec(line);
-      if (contained && contained.index < flagAt) {
-        ctx.add({
-          id: 'script.agent-bypass-flag',
-          severity: 'low',
-          category: inCi ? 'ci' : 'agent-config',
-          title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}, contained by \`airlock run\``,
-          evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.quote(line.trim()).slice(0, 200)}`,
-          asi: ['ASI02'],
-          fix: 'Keep the airlock policy narrow: with the agent\'s own checks off, the policy is the only boundary (`airlock explain`).',
-          file,
-          line: i + 1,
-        });
-        break;
-      }
+      const airlockRun = /\bairlock\s+run\b/.exec(line);
+      const contained = airlockRun !== null && airlockRun.index < line.search(rule.re);
       ctx.add({
         id: 'script.agent-bypass-flag',
-        severity: testCode ? 'low' : inCi && rule.severity === 'high' ? 'critical' : rule.severity,
+        severity: contained || testCode ? 'low' : inCi && rule.severity === 'high' ? 'critical' : rule.severity,
         category: inCi ? 'ci' : 'agent-config',
-        title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}${testCode ? ' (in test code or fixtures)' : ''}`,
+        title: `${inCi ? 'CI runs' : 'A script runs'} ${rule.label}${contained ? ', contained by `airlock run`' : testCode ? ' (in test code or fixtures)' : ''}`,
         evidence: `${ctx.display(file)}:${i + 1}: ${ctx.redactor.quote(line.trim()).slice(0, 200)}`,
-        asi: ['ASI02', 'ASI05'],
-        fix: `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${agentCmd} ...\`.\n${airlockRunFix(agentCmd)}`,
+        asi: contained ? ['ASI02'] : ['ASI02', 'ASI05'],
+        fix: contained
+          ? "Keep the airlock policy narrow: with the agent's own checks off, the policy is the only boundary (`airlock explain`)."
+          : `Drop the flag and give the agent an explicit allowlist instead; where full autonomy is wanted, contain it: \`airlock run --policy airlock.yaml -- ${agentCmd} ...\`.\n${airlockRunFix(agentCmd)}`,
         file,
         line: i + 1,
       });
