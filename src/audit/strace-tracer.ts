@@ -23,7 +23,8 @@ import { closeSync, constants as fsc, createReadStream, existsSync, openSync, un
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
 import { AirlockError } from '../util/errors.js';
-import { SHIM_REFUSED, shimCommandNames } from './gvisor-monitor.js';
+import { shimCommandNames } from './gvisor-monitor.js';
+import { ProcessEvents, SIGNAL_NUMBERS } from './process-events.js';
 
 export interface BwrapTracer {
   /** Put in front of the bwrap argv (LaunchSpec.monitor.tracerArgv). Ends with `--`. */
@@ -124,10 +125,12 @@ export async function bwrapTracer(opts: BwrapTracerOptions): Promise<BwrapTracer
 
 /** Parses strace -f output lines into audit events. Exported for unit tests. */
 export class StraceParser {
-  readonly stats = { lines: 0, execs: 0, exits: 0 };
+  private readonly events: ProcessEvents;
+  readonly stats: ProcessEvents['stats'];
   private rootPid: number | undefined;
   private agentStarted = false;
-  private procs = new Map<number, { binary?: string; ppid?: number; agent?: boolean; execd?: boolean; shim?: { command: string; argv: string[] } }>();
+  /** Every process seen: its parent (inferred) and whether it belongs to the agent (below bwrap's first exec). */
+  private procs = new Map<number, { ppid?: number; agent?: boolean }>();
   private unfinished = new Map<number, string>();
   /** pids inside a fork/clone that has not returned yet (vfork returns after the child's exec). */
   private forking = new Set<number>();
@@ -136,10 +139,10 @@ export class StraceParser {
   /** Parents whose child showed up while their fork had not returned yet. */
   private claimedEarly = new Set<number>();
 
-  constructor(
-    private readonly audit: AuditSink,
-    private readonly shimCommands: Set<string> = new Set(),
-  ) {}
+  constructor(audit: AuditSink, shimCommands: Set<string> = new Set()) {
+    this.events = new ProcessEvents(audit, shimCommands, 'strace');
+    this.stats = this.events.stats;
+  }
 
   line(raw: string): void {
     this.stats.lines++;
@@ -154,7 +157,7 @@ export class StraceParser {
       // (translating them with --pidns-translation costs ~20x), so the parent is inferred: the only
       // process whose fork is still in flight (vfork, or a child that ran first), else the oldest
       // fork that returned without its child showing up. Exact for sequential shells and make-like
-      // trees; best effort under heavy concurrency (gVisor's monitor is exact).
+      // trees; best effort under heavy concurrency (gVisor's monitor and the eBPF tracer are exact).
       let parentPid: number | undefined;
       if (this.forking.size === 1) {
         parentPid = [...this.forking][0]!;
@@ -177,13 +180,9 @@ export class StraceParser {
     }
     const exit = /^\+\+\+ (exited with (\d+)|killed by (SIG\w+)(?: \(core dumped\))?) \+\+\+$/.exec(rest);
     if (exit) {
-      const p = this.procs.get(pid);
       this.procs.delete(pid);
-      if (!p?.agent || !p.binary || !p.execd) return; // forked children that never exec'd are not reported
-      this.stats.exits++;
-      const exitCode = exit[2] !== undefined ? Number(exit[2]) : 128 + (SIGNALS[exit[3]!] ?? 0);
-      if (p.shim && exitCode === SHIM_REFUSED) this.audit.emit({ kind: 'policy', action: 'deny', decision: 'deny', subject: p.shim.command, timeMs, detail: { pid, argv: p.shim.argv, rule: 'commands.deny', reason: 'refused by a commands.deny pattern', source: 'strace' } });
-      this.audit.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, timeMs, detail: { pid, exitCode, signal: exit[3], source: 'strace' } });
+      const exitCode = exit[2] !== undefined ? Number(exit[2]) : 128 + (SIGNAL_NUMBERS[exit[3]!] ?? 0);
+      this.events.exit(pid, exitCode, exit[3], timeMs); // only processes the agent exec'd are reported
       return;
     }
     const call = /^(execve|execveat|clone3?|v?fork)\((.*)\)\s+=\s+(-?\d+|\?)(?:\s+(\w+))?(?:\s+\/\* (\d+) in strace's PID NS \*\/)?/.exec(rest);
@@ -201,28 +200,21 @@ export class StraceParser {
     if (!parsed) return;
     const ok = result === '0';
     if (pid === this.rootPid && !this.agentStarted && ok && this.procs.get(pid) === undefined) {
-      this.procs.set(pid, { binary: parsed.path }); // bwrap itself
+      this.procs.set(pid, {}); // bwrap itself
       return;
     }
     if (ok) {
       const p = this.procs.get(pid) ?? {};
-      p.binary = parsed.path;
       p.agent = true;
-      p.execd = true;
-      const name = parsed.path.split('/').pop()!;
-      p.shim = this.shimCommands.has(name) && !parsed.path.startsWith('/.airlock/') ? { command: parsed.path, argv: [name, ...parsed.argv.slice(1)] } : undefined;
       this.agentStarted = true;
       this.procs.set(pid, p);
-      this.stats.execs++;
-      this.audit.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: parsed.path, timeMs, detail: { pid, ppid: p.ppid, argv: parsed.argv, truncated: parsed.truncated || undefined, source: 'strace' } });
+      this.events.exec({ pid, ppid: p.ppid, path: parsed.path, argv: parsed.argv, truncated: parsed.truncated, timeMs });
     } else if (errname === 'EACCES' || errname === 'EPERM') {
       if (!this.agentStarted && !this.procs.get(pid)?.agent) return;
-      this.audit.emit({ kind: 'process', action: 'exec', decision: 'deny', subject: parsed.path, timeMs, detail: { pid, argv: parsed.argv, errno: errname, reason: 'execution refused inside the sandbox', source: 'strace' } });
+      this.events.refused({ pid, path: parsed.path, argv: parsed.argv, truncated: parsed.truncated, errno: errname, timeMs });
     }
   }
 }
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSYS: 31 };
 
 /** Parses the argument list of an strace execve/execveat line. */
 export function parseExecArgs(name: string, args: string): { path: string; argv: string[]; truncated: boolean } | undefined {
