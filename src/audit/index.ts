@@ -18,6 +18,7 @@ export { loadHostIdentity, trustedHostKeys, identityDir, type HostIdentity, type
 export { indexPath, openIndex, closeIndex, indexSession, ensureIndexed, listIndexedSessions, queryEvents, sessionRow, sealWitness } from './store.js';
 export { startGvisorMonitor, podInitConfig, tracePoints, type GvisorMonitor, type GvisorMonitorOptions, type MonitorStats } from './gvisor-monitor.js';
 export { bwrapTracer, straceAvailable, type BwrapTracer, type BwrapTracerOptions } from './strace-tracer.js';
+export { ebpfTracer, ebpfUnavailableReason, type EbpfTracer, type EbpfTracerOptions } from './ebpf-tracer.js';
 export { formatSessionSummary, type SummaryInput } from './summary.js';
 export {
   attachAttestation,

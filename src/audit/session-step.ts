@@ -5,7 +5,9 @@
  * 1. open the session log (`session start`: policy digest, backend, argv, workspace, session
  *    public key + host certificate) and install it as `ctx.audit`;
  * 2. start the runtime monitor for the backend — gVisor: trace sink + `--pod-init-config`
- *    (`ctx.spec.monitor.gvisorPodInitConfig`); bwrap: strace prefix (`ctx.spec.monitor.tracerArgv`).
+ *    (`ctx.spec.monitor.gvisorPodInitConfig`); bwrap: the eBPF tracer (`ctx.spec.monitor.bwrapPath`)
+ *    where the host allows it, else the strace prefix (`ctx.spec.monitor.tracerArgv`); see
+ *    bwrapTracerChoice().
  *    If it cannot start, this throws and the session does not start. If it (or the log) fails
  *    midway, the session is stopped with the reason;
  * 3. at teardown (registered first, so it runs last, after the other doors have flushed their
@@ -16,9 +18,11 @@ import type { AuditSink, EventInput } from './types.js';
 import { openAuditLog, type AuditLog } from './log.js';
 import { startGvisorMonitor } from './gvisor-monitor.js';
 import { bwrapTracer } from './strace-tracer.js';
+import { ebpfTracer, ebpfUnavailableReason } from './ebpf-tracer.js';
 import { writeSessionAttestation, ATTESTATION_FILE, type ChangeLike } from './attest.js';
 import { formatSessionSummary } from './summary.js';
 import { join } from 'node:path';
+import { AirlockError } from '../util/errors.js';
 
 /** The part of the session context this step uses (structural: run-session's SessionContext fits). */
 export interface AuditStepContext {
@@ -27,7 +31,7 @@ export interface AuditStepContext {
   runDir: string;
   policy: { source: { file: string; digest: string }; commands?: { deny: { text: string }[] } };
   backend: { name: string };
-  spec: { argv: string[]; workspace: { sandboxPath: string }; monitor?: { gvisorPodInitConfig?: string; tracerArgv?: string[] } };
+  spec: { argv: string[]; workspace: { sandboxPath: string }; monitor?: { gvisorPodInitConfig?: string; tracerArgv?: string[]; bwrapPath?: string } };
   audit: AuditSink;
   log(line: string): void;
   defer(name: string, fn: () => void | Promise<void>): void;
@@ -41,7 +45,19 @@ export interface AuditStepOptions {
   /** Reads the staged changes at the end (default: workspace/ sessionChanges). */
   changes?: (sessionDir: string) => Promise<ChangeLike[]>;
   /** Force a monitor choice (default: by backend name). */
-  monitor?: 'gvisor' | 'strace' | 'none';
+  monitor?: 'gvisor' | 'ebpf' | 'strace' | 'none';
+}
+
+/**
+ * The process tracer for bwrap: `AIRLOCK_BWRAP_TRACER=ebpf|strace` when set (an unusable choice
+ * is an error at session start), else eBPF when this host allows it (it never stops the sandbox's
+ * processes), else strace.
+ */
+export function bwrapTracerChoice(env: NodeJS.ProcessEnv = process.env): 'ebpf' | 'strace' {
+  const forced = env.AIRLOCK_BWRAP_TRACER;
+  if (forced === 'ebpf' || forced === 'strace') return forced;
+  if (forced) throw new AirlockError('monitor-start', `AIRLOCK_BWRAP_TRACER=${forced}: expected ebpf or strace`, 'unset it to let airlock choose', 2);
+  return ebpfUnavailableReason() === undefined ? 'ebpf' : 'strace';
 }
 
 export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOptions = {}): Promise<AuditLog> {
@@ -77,10 +93,11 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
   };
   ctx.audit = sink;
 
-  const which = opts.monitor ?? (ctx.backend.name === 'gvisor' ? 'gvisor' : ctx.backend.name === 'bwrap' ? 'strace' : 'none');
+  let which = opts.monitor;
   let stopMonitor: () => Promise<unknown> = async () => undefined;
   const denyPatterns = (ctx.policy.commands?.deny ?? []).map((d) => d.text);
   try {
+    which ??= ctx.backend.name === 'gvisor' ? 'gvisor' : ctx.backend.name === 'bwrap' ? bwrapTracerChoice() : 'none';
     if (which === 'gvisor') {
       const mon = await startGvisorMonitor({ runDir: ctx.runDir, audit: log, denyPatterns });
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), gvisorPodInitConfig: mon.podInitConfigPath };
@@ -88,6 +105,14 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
       void mon.failed.then((err) => {
         log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
         stop(`the gVisor monitor failed: ${err.message}`);
+      });
+    } else if (which === 'ebpf') {
+      const tr = await ebpfTracer({ runDir: ctx.runDir, audit: log, denyPatterns });
+      ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), bwrapPath: tr.bwrapPath };
+      stopMonitor = () => tr.stop();
+      void tr.failed.then((err) => {
+        log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
+        stop(`the process tracer failed: ${err.message}`);
       });
     } else if (which === 'strace') {
       const tr = await bwrapTracer({ runDir: ctx.runDir, audit: log, denyPatterns });

@@ -308,7 +308,7 @@ function analyzeSession(id: string, dir: string, log: LogCheck, opts: SessionEvi
     }
     // A connect seen inside the sandbox (gVisor monitor, strace) stays inside: its only way out is
     // the proxy, whose own events name the hosts really contacted.
-    const insideSandbox = detail.source === 'gvisor' || detail.source === 'strace' || subject.startsWith('unix:');
+    const insideSandbox = detail.source === 'gvisor' || detail.source === 'strace' || detail.source === 'ebpf' || subject.startsWith('unix:');
     if (kind === 'network' && decision === 'allow' && !insideSandbox) {
       const host = subject.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
       if (host && !registry(host)) hosts.set(host, (hosts.get(host) ?? 0) + 1);

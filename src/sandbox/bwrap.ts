@@ -100,7 +100,7 @@ export const bwrapBackend: Backend = {
     let pids = spec.limits.pids;
     if (pids === undefined && spec.defaultLimits?.pids && process.getuid?.() === 0 && cgroupAvailable()) pids = spec.defaultLimits.pids;
     let cg: Cgroup | undefined;
-    let argv = [bwrap, ...args];
+    let argv = [spec.monitor?.bwrapPath ?? bwrap, ...args];
     if (spec.monitor?.tracerArgv?.length) argv = [...spec.monitor.tracerArgv, ...argv];
     if (memoryBytes || pids || cpus) {
       if (!cgroupAvailable()) throw new AirlockError('limits-unavailable', 'runtime.limits: cgroups are not available to set memory/pids/cpus limits', 'run as root on a host with cgroup v1 memory/pids/cpu controllers or cgroup v2', 2);

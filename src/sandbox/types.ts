@@ -52,6 +52,8 @@ export interface LaunchSpec {
     gvisorPodInitConfig?: string;
     /** bwrap: argv prefix of a tracer placed in front of bwrap (e.g. strace ... --). */
     tracerArgv?: string[];
+    /** bwrap: start bwrap through this path instead of PATH's (the eBPF tracer's per-session symlink). */
+    bwrapPath?: string;
   };
 }
 
