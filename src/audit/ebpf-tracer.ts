@@ -27,7 +27,7 @@
  * If bpftrace reports lost events or exits early, the trace is incomplete: `failed` resolves and
  * the session is stopped (fail closed).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
