@@ -28,7 +28,8 @@
  * the session is stopped (fail closed).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
 import { AirlockError } from '../util/errors.js';
@@ -129,14 +130,19 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   if (why) throw fail(why);
   const bwrap = opts.bwrap ?? spawnSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).stdout.trim();
   if (!bwrap) throw fail('bwrap is not installed');
-  const dir = join(opts.runDir, 'exec');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The symlinks live in the session's run directory (masked from every sandbox), or in a private
+  // temporary directory when that path is too long for bpftrace's 200-byte string compare.
+  let dir = join(opts.runDir, 'exec');
+  if (Buffer.byteLength(join(dir, 'bwrap')) > CHUNK - 10) dir = mkdtempSync(join(tmpdir(), 'airlock-exec-'));
+  else {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
   const bwrapPath = join(dir, 'bwrap');
   const fencePath = join(dir, 'fence');
+  if (Buffer.byteLength(bwrapPath) > CHUNK - 10) throw fail(`the temporary directory path is too long for a tracepoint string match (${bwrapPath})`);
   symlinkSync(realpathSync(bwrap), bwrapPath);
   symlinkSync(realpathSync('/bin/true'), fencePath);
-  if (Buffer.byteLength(bwrapPath) >= CHUNK - 10) throw fail(`the session directory path is too long for a tracepoint string match (${bwrapPath})`);
 
   const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []));
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bpftrace, '-B', 'line', '-e', PROGRAM, bwrapPath, fencePath], {
