@@ -13,22 +13,31 @@
  *
  * What is printed, one line per event, every byte string in hex (`%rx`), so nothing the agent
  * names (a file called "x\nE 1 2 ...") can forge a line:
- *   R <ns>                              ready: every probe is attached
- *   S <pid>                             the root (bwrap itself) exec'd
- *   E <pid> <ppid> <ns> <len> <n> <fn>  exec: argv block of <len> bytes, <n> of them follow in
- *   A <pid> <hex>                         200-byte chunks (capped at ARGV_CAP)
- *   D <pid> <ns> <errno> <fn>           exec refused (EACCES/EPERM), then its arguments
- *   a <pid> <hex>                         one per line (64 at most, 200 bytes each)
- *   Z <pid>                               end of the refused exec
- *   X <pid> <code> <ns>                 a process (thread-group leader) exited; wait(2) status
- *   F                                   fence: the tracer's own marker exec, see stop()
+ *   R                                        ready: every probe is attached
+ *   S <pid>                                  the root (bwrap itself) exec'd
+ *   E <cpu> <pid> <ppid> <ns> <len> <fn>     exec: argv block of <len> bytes; the first ARGV_CAP
+ *   A <pid> <hex>                              of them follow in 200-byte chunks
+ *   D <cpu> <pid> <ns> <errno> <fn>          exec refused (EACCES/EPERM), then its arguments
+ *   a <pid> <hex>                              one per line (64 at most, 200 bytes each)
+ *   Z <pid>                                    end of the refused exec
+ *   X <cpu> <pid> <status> <ns>              a process (thread-group leader) exited; wait(2) status
+ *   H <cpu> <ns>                             heartbeat, every 100 ms on every busy CPU
+ *   F <cpu> <ns>                             fence: the tracer's own marker exec (see stop())
  * Times are CLOCK_MONOTONIC nanoseconds, the clock of process.hrtime.
+ *
+ * Ordering: the kernel hands bpftrace one buffer per CPU, and a busy bpftrace can read one CPU's
+ * buffer long after another's, so a process's exit (on CPU 1) can be read before its exec (on CPU
+ * 0). Each CPU's own stream is in time order, though: the parser holds finished records until
+ * every CPU has shown a later time, and emits them sorted by time. Busy CPUs show it through
+ * heartbeats; an idle CPU fires none, so records older than HOLD_NS are emitted anyway. stop()
+ * runs the fence on every CPU (taskset) and waits until each CPU's stream has passed the moment it
+ * was called, so nothing the (already exited) sandbox did is left unread.
  *
  * If bpftrace reports lost events or exits early, the trace is incomplete: `failed` resolves and
  * the session is stopped (fail closed).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
@@ -38,27 +47,30 @@ import { ProcessEvents, SIGNAL_NUMBERS } from './process-events.js';
 
 /** Bytes of one printed chunk (bpftrace's string limit is 200). */
 const CHUNK = 200;
+/** How long a finished record waits for CPUs that show no later time (idle ones). */
+const HOLD_NS = 2e9;
 /** argv bytes recorded per exec; longer argvs are marked `truncated`. */
 export const ARGV_CAP = 100 * CHUNK;
 
 // $1: the per-session bwrap path; $2: the fence path.
 const PROGRAM = `
-BEGIN { printf("R %llu\\n", nsecs); }
+BEGIN { printf("R\\n"); }
+profile:ms:100 { printf("H %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_exec /!@t[tid] && str(args->filename) == str($1)/ { @t[tid] = 1; printf("S %d\\n", pid); }
-tracepoint:sched:sched_process_exec /str(args->filename) == str($2)/ { printf("F\\n"); }
+tracepoint:sched:sched_process_exec /str(args->filename) == str($2)/ { printf("F %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_fork /@t[args->parent_pid]/ { @t[args->child_pid] = 1; }
 tracepoint:sched:sched_process_exec /@t[tid]/ {
   $mm = curtask->mm; $s = $mm->arg_start; $e = $mm->arg_end; $len = $e - $s;
   if ($len > ${ARGV_CAP}) { $e = $s + ${ARGV_CAP}; }
-  printf("E %d %d %llu %d %d %rx\\n", pid, curtask->real_parent->tgid, nsecs, $len, $e - $s, buf(args->filename, ${CHUNK}));
+  printf("E %d %d %d %llu %d %rx\\n", cpu, pid, curtask->real_parent->tgid, nsecs, $len, buf(args->filename, ${CHUNK}));
   $i = 0;
   while ($s < $e && $i < ${ARGV_CAP / CHUNK}) { $n = $e - $s; if ($n > ${CHUNK}) { $n = ${CHUNK}; } printf("A %d %rx\\n", pid, buf(uptr($s), $n)); $s += $n; $i++; }
 }
-tracepoint:sched:sched_process_exit /@t[tid]/ { delete(@t[tid]); if (tid == pid) { printf("X %d %d %llu\\n", pid, curtask->exit_code, nsecs); } }
+tracepoint:sched:sched_process_exit /@t[tid]/ { delete(@t[tid]); if (tid == pid) { printf("X %d %d %d %llu\\n", cpu, pid, curtask->exit_code, nsecs); } }
 tracepoint:syscalls:sys_enter_execve /@t[tid]/ { @fn[tid] = (uint64)args->filename; @av[tid] = (uint64)args->argv; }
 tracepoint:syscalls:sys_enter_execveat /@t[tid]/ { @fn[tid] = (uint64)args->filename; @av[tid] = (uint64)args->argv; }
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[tid] && (args->ret == -13 || args->ret == -1)/ {
-  printf("D %d %llu %d %rx\\n", pid, nsecs, -args->ret, buf(uptr(@fn[tid]), ${CHUNK}));
+  printf("D %d %d %llu %d %rx\\n", cpu, pid, nsecs, -args->ret, buf(uptr(@fn[tid]), ${CHUNK}));
 }
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[tid] && (args->ret == -13 || args->ret == -1)/ {
   $av = @av[tid]; $j = 0;
@@ -94,7 +106,7 @@ function probe(bpftrace: string): string | undefined {
   if (v.error || v.status !== 0) return `${bpftrace} not found (install the bpftrace package)`;
   const m = /v(\d+)\.(\d+)/.exec(v.stdout);
   if (!m || Number(m[1]) * 1000 + Number(m[2]) < 17) return `${bpftrace} ${v.stdout.trim()} is too old (need 0.17+ for %rx)`;
-  if (spawnSync('setpriv', ['--version']).status !== 0) return 'setpriv not found (util-linux)';
+  for (const tool of ['setpriv', 'taskset']) if (spawnSync(tool, ['--version']).status !== 0) return `${tool} not found (util-linux)`;
   if (!existsSync('/sys/kernel/btf/vmlinux')) return 'the kernel has no BTF (/sys/kernel/btf/vmlinux)';
   if (!TRACEFS.some((d) => existsSync(join(d, 'events/sched/sched_process_exec')))) {
     const mnt = spawnSync('mount', ['-t', 'tracefs', 'tracefs', TRACEFS[0]!], { encoding: 'utf8' });
@@ -130,7 +142,9 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   if (why) throw fail(why);
   const bwrap = opts.bwrap ?? spawnSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).stdout.trim();
   if (!bwrap) throw fail('bwrap is not installed');
-  // The symlinks live in the session's run directory (masked from every sandbox), or in a private
+  const cpus = onlineCpus();
+  if (!cpus.length) throw fail('cannot read the online CPUs (/sys/devices/system/cpu/online)');
+  // The symlink lives in the session's run directory (masked from every sandbox), or in a private
   // temporary directory when that path is too long for bpftrace's 200-byte string compare.
   let dir = join(opts.runDir, 'exec');
   if (Buffer.byteLength(join(dir, 'bwrap')) > CHUNK - 10) dir = mkdtempSync(join(tmpdir(), 'airlock-exec-'));
@@ -144,7 +158,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   symlinkSync(realpathSync(bwrap), bwrapPath);
   symlinkSync(realpathSync('/bin/true'), fencePath);
 
-  const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []));
+  const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []), cpus);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bpftrace, '-B', 'line', '-e', PROGRAM, bwrapPath, fencePath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: '256' },
@@ -162,9 +176,10 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
       if (!stopping) resolveFailed(new Error(msg));
     });
   });
-  parser.onLost = (msg) => {
+  const lost = (msg: string) => {
     if (!stopping) resolveFailed(new Error(`${msg}: the trace is incomplete`));
   };
+  parser.onLost = lost;
   let buf = '';
   child.stdout!.setEncoding('latin1');
   child.stdout!.on('data', (chunk: string) => {
@@ -176,20 +191,24 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
       start = nl + 1;
     }
     buf = buf.slice(start);
+    parser.flush();
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     // bpftrace cannot raise RLIMIT_MEMLOCK without CAP_SYS_RESOURCE; kernels since 5.11 do not need it.
     for (const l of chunk.split('\n')) {
       if (!l.trim() || /RLIMIT_MEMLOCK/.test(l)) continue;
-      if (/^Lost \d+ events/.test(l)) parser.onLost?.(l.trim());
+      if (/^Lost \d+ events/.test(l)) lost(l.trim());
       stderr = `${stderr}${l}\n`.slice(-4000);
     }
   });
+  // Records held for an idle CPU still go out, a little late.
+  const flusher = setInterval(() => parser.flush(), 500).unref();
   const timeout = setTimeout(() => child.kill('SIGKILL'), 60_000);
   try {
     await ready;
   } catch (err) {
+    clearInterval(flusher);
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -204,14 +223,13 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
     async stop() {
       if (!stopping) {
         stopping = true;
-        let fenceSeen = false;
+        clearInterval(flusher);
+        let complete = false;
         if (child.exitCode === null && child.signalCode === null) {
-          // Per-CPU buffers are read in no global order: exec the fence and wait for its line, by
-          // which time everything the (already exited) sandbox did has been read.
-          const fenced = new Promise<boolean>((r) => (parser.onFence = () => r(true)));
-          spawnSync(fencePath, { env: {} });
-          fenceSeen = await Promise.race([fenced, new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
-          // Everything is read. Neither SIGINT nor waiting for the exit: detaching the probes takes
+          const caughtUp = parser.whenEveryCpuPasses(Number(process.hrtime.bigint()));
+          for (const cpu of cpus) spawnSync('taskset', ['-c', String(cpu), fencePath], { env: {} });
+          complete = await Promise.race([caughtUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+          // Everything is read. No SIGINT and no waiting for the exit: detaching the probes takes
           // the kernel ~0.8 s, which nobody needs to wait for.
           child.kill('SIGKILL');
         }
@@ -220,54 +238,99 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
         child.unref();
         if (buf) parser.line(buf);
         buf = '';
+        parser.flush(true);
         rmSync(dir, { recursive: true, force: true });
-        if (!fenceSeen) throw new Error('the eBPF tracer did not reach the end of the trace within 5 s: the last events may be missing');
+        if (!complete) throw new Error('the eBPF tracer did not catch up with the end of the session within 5 s: the last events may be missing');
       }
       return parser.stats;
     },
   };
 }
 
+/** Parses /sys/devices/system/cpu/online ("0-3,5"). */
+export function onlineCpus(text?: string): number[] {
+  let t = text;
+  if (t === undefined) {
+    try {
+      t = readFileSync('/sys/devices/system/cpu/online', 'utf8');
+    } catch {
+      return [];
+    }
+  }
+  const out: number[] = [];
+  for (const part of t.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return [];
+    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);
+  }
+  return out;
+}
+
 const ERRNO: Record<string, string> = { '1': 'EPERM', '13': 'EACCES' };
 
-/** Turns the tracer's lines into audit events. Exported for unit tests. */
+type Finished =
+  | { ns: number; kind: 'exec'; pid: number; ppid: number; path: string; argv: string[]; truncated: boolean }
+  | { ns: number; kind: 'refused'; pid: number; path: string; argv: string[]; truncated: boolean; errno: string }
+  | { ns: number; kind: 'exit'; pid: number; status: number };
+
+/**
+ * Turns the tracer's lines into audit events, in time order across CPUs (see the header).
+ * Exported for unit tests.
+ */
 export class EbpfTraceParser {
   private readonly events: ProcessEvents;
   readonly stats: ProcessEvents['stats'];
   onReady?: () => void;
-  onFence?: () => void;
   onLost?: (message: string) => void;
   private rootPid: number | undefined;
   /** CLOCK_MONOTONIC ns → epoch ns. */
   private readonly epochOffsetNs = Date.now() * 1e6 - Number(process.hrtime.bigint());
-  private execs = new Map<number, { ppid: number; path: string; pathTruncated: boolean; timeMs: number; len: number; expect: number; chunks: Buffer[]; got: number }>();
-  private refusals = new Map<number, { path: string; pathTruncated: boolean; errno: string; timeMs: number; argv: string[]; truncated: boolean }>();
+  /** The latest time each CPU's stream has reached. */
+  private readonly seen = new Map<number, number>();
+  private execs = new Map<number, { ns: number; ppid: number; path: string; pathTruncated: boolean; len: number; expect: number; chunks: Buffer[]; got: number }>();
+  private refusals = new Map<number, { ns: number; path: string; errno: string; argv: string[]; truncated: boolean }>();
+  private finished: Finished[] = [];
+  private waiters: { ns: number; resolve: () => void }[] = [];
 
-  constructor(audit: AuditSink, shimCommands: Set<string> = new Set()) {
+  constructor(
+    audit: AuditSink,
+    shimCommands: Set<string> = new Set(),
+    private readonly cpus: number[] = [0],
+  ) {
     this.events = new ProcessEvents(audit, shimCommands, 'ebpf');
     this.stats = this.events.stats;
+  }
+
+  /** Resolves once every CPU's stream has passed `ns` (CLOCK_MONOTONIC). */
+  whenEveryCpuPasses(ns: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ ns, resolve });
+      this.checkWaiters();
+    });
   }
 
   line(raw: string): void {
     this.stats.lines++;
     const f = raw.split(' ');
     switch (f[0]) {
+      case 'H':
+      case 'F':
+        this.reached(Number(f[1]), Number(f[2]));
+        return;
       case 'R':
         this.onReady?.();
-        return;
-      case 'F':
-        this.onFence?.();
         return;
       case 'S':
         this.rootPid ??= Number(f[1]);
         return;
       case 'E': {
-        const pid = Number(f[1]);
-        if (pid === this.rootPid || f.length < 7) return; // bwrap itself
-        const path = cString(hex(f[6]!));
-        const e = { ppid: Number(f[2]), path: path.value, pathTruncated: path.truncated, timeMs: this.ms(f[3]!), len: Number(f[4]), expect: Number(f[5]), chunks: [], got: 0 };
-        this.execs.set(pid, e);
-        if (e.expect === 0) this.finishExec(pid);
+        const [cpu, pid, ppid, ns, len] = f.slice(1, 6).map(Number) as [number, number, number, number, number];
+        this.reached(cpu, ns);
+        if (pid === this.rootPid) return; // bwrap itself
+        const expect = Math.min(len, ARGV_CAP);
+        const path = cString(hex(f[6] ?? ''));
+        this.execs.set(pid, { ns, ppid, path: path.value, pathTruncated: path.truncated, len, expect, chunks: [], got: 0 });
+        if (expect === 0) this.finishExec(pid);
         return;
       }
       case 'A': {
@@ -281,10 +344,11 @@ export class EbpfTraceParser {
         return;
       }
       case 'D': {
-        const pid = Number(f[1]);
+        const [cpu, pid, ns] = f.slice(1, 4).map(Number) as [number, number, number];
+        this.reached(cpu, ns);
         if (pid === this.rootPid) return;
-        const path = cString(hex(f[4] ?? ''));
-        this.refusals.set(pid, { path: path.value, pathTruncated: path.truncated, errno: ERRNO[f[3]!] ?? `errno ${f[3]}`, timeMs: this.ms(f[2]!), argv: [], truncated: path.truncated });
+        const path = cString(hex(f[5] ?? ''));
+        this.refusals.set(pid, { ns, path: path.value, errno: ERRNO[f[4]!] ?? `errno ${f[4]}`, argv: [], truncated: path.truncated });
         return;
       }
       case 'a': {
@@ -300,15 +364,13 @@ export class EbpfTraceParser {
         const r = this.refusals.get(pid);
         if (!r) return;
         this.refusals.delete(pid);
-        this.events.refused({ pid, path: r.path, argv: r.argv, truncated: r.truncated || r.argv.length >= 64, errno: r.errno, timeMs: r.timeMs });
+        this.finished.push({ kind: 'refused', pid, ...r, truncated: r.truncated || r.argv.length >= 64 });
         return;
       }
       case 'X': {
-        const pid = Number(f[1]);
-        const status = Number(f[2]);
-        const sig = status & 0x7f;
-        const signal = sig ? (Object.keys(SIGNAL_NUMBERS).find((k) => SIGNAL_NUMBERS[k] === sig) ?? `SIG${sig}`) : undefined;
-        this.events.exit(pid, sig ? 128 + sig : (status >> 8) & 0xff, signal, this.ms(f[3]!));
+        const [cpu, pid, status, ns] = f.slice(1, 5).map(Number) as [number, number, number, number];
+        this.reached(cpu, ns);
+        this.finished.push({ kind: 'exit', ns, pid, status });
         return;
       }
       default:
@@ -316,25 +378,68 @@ export class EbpfTraceParser {
     }
   }
 
-  private finishExec(pid: number): void {
+  /**
+   * Emits, in time order, the finished records no CPU can still precede: older than every CPU's
+   * latest time and than every record still being read. `all`: everything finished (at stop).
+   */
+  flush(all = false): void {
+    if (all) {
+      // A record still being read at the end lost its tail: keep what arrived, marked truncated.
+      for (const pid of [...this.execs.keys()]) this.finishExec(pid, true);
+      for (const [pid, r] of this.refusals) this.finished.push({ kind: 'refused', pid, ...r, truncated: true });
+      this.refusals.clear();
+    }
+    if (!this.finished.length) return;
+    let horizon = Infinity;
+    if (!all) {
+      for (const c of this.cpus) horizon = Math.min(horizon, this.seen.get(c) ?? -Infinity);
+      horizon = Math.max(horizon, Number(process.hrtime.bigint()) - HOLD_NS);
+      for (const e of this.execs.values()) horizon = Math.min(horizon, e.ns);
+      for (const r of this.refusals.values()) horizon = Math.min(horizon, r.ns);
+    }
+    this.finished.sort((x, y) => x.ns - y.ns);
+    let n = 0;
+    while (n < this.finished.length && this.finished[n]!.ns <= horizon) n++;
+    for (const r of this.finished.splice(0, n)) {
+      const timeMs = Math.round((r.ns + this.epochOffsetNs) / 1e6);
+      if (r.kind === 'exec') this.events.exec({ pid: r.pid, ppid: r.ppid, path: r.path, argv: r.argv, truncated: r.truncated, timeMs });
+      else if (r.kind === 'refused') this.events.refused({ pid: r.pid, path: r.path, argv: r.argv, truncated: r.truncated, errno: r.errno, timeMs });
+      else {
+        const sig = r.status & 0x7f;
+        const signal = sig ? (Object.keys(SIGNAL_NUMBERS).find((k) => SIGNAL_NUMBERS[k] === sig) ?? `SIG${sig}`) : undefined;
+        this.events.exit(r.pid, sig ? 128 + sig : (r.status >> 8) & 0xff, signal, timeMs);
+      }
+    }
+  }
+
+  private reached(cpu: number, ns: number): void {
+    if (ns > (this.seen.get(cpu) ?? -Infinity)) this.seen.set(cpu, ns);
+    if (this.waiters.length) this.checkWaiters();
+  }
+
+  private checkWaiters(): void {
+    const low = Math.min(...this.cpus.map((c) => this.seen.get(c) ?? -Infinity));
+    this.waiters = this.waiters.filter((w) => {
+      if (low < w.ns) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private finishExec(pid: number, cut = false): void {
     const e = this.execs.get(pid)!;
     this.execs.delete(pid);
     const block = Buffer.concat(e.chunks);
-    const parts: string[] = [];
+    const argv: string[] = [];
     let start = 0;
     for (let i = 0; i < block.length; i++) {
       if (block[i] === 0) {
-        parts.push(block.toString('utf8', start, i));
+        argv.push(block.toString('utf8', start, i));
         start = i + 1;
       }
     }
-    const truncated = e.pathTruncated || e.len > e.expect || start < block.length;
-    if (start < block.length) parts.push(block.toString('utf8', start));
-    this.events.exec({ pid, ppid: e.ppid, path: e.path, argv: parts, truncated, timeMs: e.timeMs });
-  }
-
-  private ms(ns: string): number {
-    return Math.round((Number(ns) + this.epochOffsetNs) / 1e6);
+    if (start < block.length) argv.push(block.toString('utf8', start));
+    this.finished.push({ kind: 'exec', ns: e.ns, pid, ppid: e.ppid, path: e.path, argv, truncated: cut || e.pathTruncated || e.len > e.expect || start < block.length });
   }
 }
 
