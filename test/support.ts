@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ebpfUnavailableReason } from '../src/audit/ebpf-tracer.js';
 
 /** Whether a program is on PATH (tests skip with a reason when it is not). */
 export function has(bin: string): boolean {
@@ -10,13 +11,13 @@ export function has(bin: string): boolean {
 
 /**
  * Why an end-to-end test on `backend` cannot run here, or undefined: it needs root (rootful runsc,
- * cgroups, overlay staging), the backend (bwrap also its process tracer, strace) and `tools`.
+ * cgroups, overlay staging), the backend (bwrap also a process tracer: eBPF or strace) and `tools`.
  */
 export function backendSkipReason(backend: 'gvisor' | 'bwrap', tools: string[] = []): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (rootful runsc, cgroups, overlay staging)';
   if (backend === 'gvisor' && !has('runsc')) return 'runsc is not installed';
   if (backend === 'bwrap' && !has('bwrap')) return 'bwrap is not installed';
-  if (backend === 'bwrap' && !has('strace')) return 'strace is not installed (process events on bwrap)';
+  if (backend === 'bwrap' && !has('strace') && ebpfUnavailableReason()) return `no process tracer for bwrap: strace is not installed and ${ebpfUnavailableReason()}`;
   const missing = tools.find((t) => !has(t));
   return missing ? `${missing} is not installed` : undefined;
 }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { backendSkipReason } from '../support.js';
+import { ebpfUnavailableReason } from '../../src/audit/ebpf-tracer.js';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +21,10 @@ import { canonicalJson, sha256Hex } from '../../src/audit/canonical.js';
 
 const bin = join(fileURLToPath(new URL('.', import.meta.url)), '../../../bin/airlock');
 
-for (const backend of ['bwrap', 'gvisor'] as const) {
-  test(`${backend}: every action of a session is in the log; verify passes, then fails on each kind of tampering`, { timeout: 180_000 }, async (t) => {
-    const why = backendSkipReason(backend, ['curl']);
+// bwrap runs once per process tracer: eBPF (the default where the host allows it) and strace.
+for (const [backend, tracer] of [['bwrap', 'ebpf'], ['bwrap', 'strace'], ['gvisor', 'gvisor']] as const) {
+  test(`${backend} (${tracer}): every action of a session is in the log; verify passes, then fails on each kind of tampering`, { timeout: 180_000 }, async (t) => {
+    const why = backendSkipReason(backend, ['curl']) ?? (tracer === 'ebpf' ? ebpfUnavailableReason() : undefined);
     if (why) return t.skip(why);
     const home = mkdtempSync(join(tmpdir(), 'airlock-audit-e2e-'));
     t.after(() => rmSync(home, { recursive: true, force: true }));
@@ -31,7 +33,7 @@ for (const backend of ['bwrap', 'gvisor'] as const) {
     t.after(() => server.close());
     const port = (server.address() as AddressInfo).port;
     const deniedPort = port === 65535 ? port - 1 : port + 1;
-    const env = { ...process.env, AIRLOCK_HOME: join(home, 'state'), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+    const env = { ...process.env, AIRLOCK_BWRAP_TRACER: backend === 'bwrap' ? tracer : undefined, AIRLOCK_HOME: join(home, 'state'), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
     const repo = join(home, 'repo');
     mkdirSync(repo);
     const git = (...a: string[]) => spawnSync('git', ['-C', repo, ...a], { encoding: 'utf8', env });
@@ -81,6 +83,7 @@ for (const backend of ['bwrap', 'gvisor'] as const) {
     has((e) => e.kind === 'network' && e.decision === 'allow' && e.subject === `127.0.0.1:${port}` && e.detail.path === '/allowed', 'allowed fetch');
     has((e) => e.kind === 'network' && e.decision === 'deny' && e.subject === `127.0.0.1:${deniedPort}`, 'denied fetch');
     has((e) => e.kind === 'session' && e.action === 'start' && e.detail.backend === backend, 'session start');
+    has((e) => e.kind === 'process' && e.action === 'exec' && e.detail.source === tracer, `process events from ${tracer}`);
     has((e) => e.kind === 'session' && e.action === 'end' && e.detail.exitCode === 0, 'session end');
     const kinds = cli(['log', 'show', 'last', '--kind', 'network', '--json']);
     assert.equal(kinds.code, 0, kinds.err);
