@@ -9,13 +9,16 @@ export function ebpfSkipReason(): string | undefined {
   return ebpfUnavailableReason();
 }
 
-/** Runs `script` (sh -c) under bwrap started through the tracer; returns bwrap's exit code and the events. */
-export async function traced(dir: string, script: string, extraBwrapArgs: string[] = []): Promise<{ code: number | null; events: EventInput[]; failed: Error | undefined }> {
+/**
+ * Runs `sh -c script sh ...args` under bwrap (read-only view of the host, all namespaces unshared)
+ * started through the tracer; returns bwrap's exit code, the events, and a tracer failure if any.
+ */
+export async function traced(dir: string, script: string, args: string[] = []): Promise<{ code: number | null; events: EventInput[]; failed: Error | undefined }> {
   const events: EventInput[] = [];
   const tracer = await ebpfTracer({ runDir: dir, audit: { emit: (e) => events.push(e) } });
   let failed: Error | undefined;
   void tracer.failed.then((e) => (failed = e));
-  const p = spawn(tracer.bwrapPath, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', ...extraBwrapArgs, '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', script], { stdio: 'ignore' });
+  const p = spawn(tracer.bwrapPath, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', script, 'sh', ...args], { stdio: 'ignore' });
   const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
   await tracer.stop();
   return { code, events, failed };

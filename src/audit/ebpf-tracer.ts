@@ -8,8 +8,10 @@
  * How a session's processes are found: bwrap is started through a per-session symlink
  * (`<runDir>/exec/bwrap`, masked from every sandbox with the rest of $AIRLOCK_HOME). The process
  * that execs that exact path becomes the root of the traced set; `sched_process_fork` adds every
- * child of a traced task, `sched_process_exit` removes it. Membership is inherited, never
- * inferred, so parent pids are exact and no process below bwrap can leave the set.
+ * child of a traced task (threads too), `sched_process_exit` removes it. Membership is inherited,
+ * never inferred, so parent pids are exact and no process below bwrap can leave the set. A thread
+ * that execs takes over its process id (and the old leader "exits" first): a probe before the
+ * exec probe moves the membership from the thread's old id.
  *
  * What is printed, one line per event, every byte string in hex (`%rx`), so nothing the agent
  * names (a file called "x\nE 1 2 ...") can forge a line:
@@ -59,6 +61,7 @@ profile:ms:100 { printf("H %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_exec /!@t[tid] && str(args->filename) == str($1)/ { @t[tid] = 1; printf("S %d\\n", pid); }
 tracepoint:sched:sched_process_exec /str(args->filename) == str($2)/ { printf("F %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_fork /@t[args->parent_pid]/ { @t[args->child_pid] = 1; }
+tracepoint:sched:sched_process_exec /!@t[tid]/ { $old = args->old_pid; if (@t[$old]) { @t[tid] = 1; delete(@t[$old]); } }
 tracepoint:sched:sched_process_exec /@t[tid]/ {
   $mm = curtask->mm; $s = $mm->arg_start; $e = $mm->arg_end; $len = $e - $s;
   if ($len > ${ARGV_CAP}) { $e = $s + ${ARGV_CAP}; }
