@@ -11,7 +11,8 @@ export function ebpfSkipReason(): string | undefined {
 
 /**
  * Runs `sh -c script sh ...args` under bwrap (read-only view of the host, all namespaces unshared)
- * started through the tracer; returns bwrap's exit code, the events, and a tracer failure if any.
+ * started through the tracer; returns bwrap's exit code, the events, and a tracer failure if any
+ * (during the run or reported by stop()).
  */
 export async function traced(dir: string, script: string, args: string[] = []): Promise<{ code: number | null; events: EventInput[]; failed: Error | undefined }> {
   const events: EventInput[] = [];
@@ -20,7 +21,7 @@ export async function traced(dir: string, script: string, args: string[] = []): 
   void tracer.failed.then((e) => (failed = e));
   const p = spawn(tracer.bwrapPath, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', script, 'sh', ...args], { stdio: 'ignore' });
   const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
-  await tracer.stop();
+  await tracer.stop().catch((e: Error) => (failed ??= e));
   return { code, events, failed };
 }
 

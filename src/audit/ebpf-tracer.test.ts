@@ -1,7 +1,7 @@
 /** The eBPF tracer's line parser: hex strings, argv chunks, time order across CPUs, exit statuses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARGV_CAP, EbpfTraceParser, onlineCpus } from './ebpf-tracer.js';
+import { ARGV_CAP, bufferPages, EbpfTraceParser, onlineCpus } from './ebpf-tracer.js';
 import { bwrapTracerChoice } from './session-step.js';
 import type { EventInput } from './types.js';
 
@@ -148,4 +148,12 @@ test('AIRLOCK_BWRAP_TRACER picks the tracer; anything else is an error', () => {
   assert.equal(bwrapTracerChoice({ AIRLOCK_BWRAP_TRACER: 'ebpf' }), 'ebpf');
   assert.throws(() => bwrapTracerChoice({ AIRLOCK_BWRAP_TRACER: 'ptrace' }), /AIRLOCK_BWRAP_TRACER=ptrace: expected ebpf or strace/);
   assert.ok(['ebpf', 'strace'].includes(bwrapTracerChoice({})));
+});
+
+test('buffer pages: 64 MiB in all, 1-16 MiB per CPU, a power of two', () => {
+  assert.equal(bufferPages(1), 4096);
+  assert.equal(bufferPages(2), 4096);
+  assert.equal(bufferPages(8), 2048);
+  assert.equal(bufferPages(6), 2048);
+  assert.equal(bufferPages(256), 256);
 });

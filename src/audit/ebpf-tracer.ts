@@ -164,7 +164,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []), cpus);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bpftrace, '-B', 'line', '-e', PROGRAM, bwrapPath, fencePath], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: '256' },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: String(bufferPages(cpus.length)) },
   });
   let resolveFailed!: (e: Error) => void;
   const failed = new Promise<Error>((r) => (resolveFailed = r));
@@ -179,8 +179,12 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
       if (!stopping) resolveFailed(new Error(msg));
     });
   });
+  // Lost events mean unrecorded actions: the session stops if it still runs, and stop() says so
+  // if the loss is only read while catching up at the end.
+  let lostEvents = 0;
   const lost = (msg: string) => {
-    if (!stopping) resolveFailed(new Error(`${msg}: the trace is incomplete`));
+    lostEvents += Number(/\d+/.exec(msg)?.[0] ?? 1);
+    resolveFailed(new Error(`${msg}: the trace is incomplete`));
   };
   parser.onLost = lost;
   let buf = '';
@@ -243,11 +247,22 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
         buf = '';
         parser.flush(true);
         rmSync(dir, { recursive: true, force: true });
+        if (lostEvents) throw new Error(`the eBPF tracer lost ${lostEvents} events: the trace is incomplete`);
         if (!complete) throw new Error('the eBPF tracer did not catch up with the end of the session within 5 s: the last events may be missing');
       }
       return parser.stats;
     },
   };
+}
+
+/**
+ * Pages per CPU of the kernel-to-bpftrace buffers: 64 MiB in all, 1-16 MiB per CPU (a power of
+ * two). A burst of execs with long argvs fills them faster than bpftrace prints them; what
+ * overflows is lost and fails the session.
+ */
+export function bufferPages(cpuCount: number): number {
+  const perCpu = Math.min(16, Math.max(1, 64 / Math.max(1, cpuCount))) * 256;
+  return 2 ** Math.floor(Math.log2(perCpu));
 }
 
 /** Parses /sys/devices/system/cpu/online ("0-3,5"). */
