@@ -5,7 +5,9 @@
  * and reported side by side. Target: on/off ≤ 1.10.
  *
  *   gvisor: `runsc run` of an OCI bundle; on = `--pod-init-config` + startGvisorMonitor
- *   bwrap:  bwrap; on = the strace prefix from bwrapTracer
+ *   bwrap:  bwrap; on = a process tracer, once per `--tracer` (default: ebpf where the host allows
+ *           it, and strace): ebpf = bwrap started through ebpfTracer's path (bpftrace on kernel
+ *           tracepoints), strace = the strace prefix from bwrapTracer
  *
  * Both sides open and close a real session log (signed, fsynced, indexed in SQLite), as
  * `airlock run` does whether or not a monitor runs; only the monitor differs. Per pair it records:
@@ -13,7 +15,8 @@
  *   - session: log open + monitor start + sandbox + monitor stop (drain) + log close and index
  *     (what the user waits for);
  *   - CPU: the sandbox's process tree (a cpuacct cgroup per run, or wait4 via /usr/bin/time) and airlock's own
- *     process (the receiver: decode, hash chain, log, index). CPU time does not depend on what
+ *     process (the receiver: decode, hash chain, log, index), plus bpftrace's CPU while tracing
+ *     (its ~1 s start-up is a fixed per-session cost, reported in the session column only). CPU time does not depend on what
  *     else the shared machine runs, so it is the steadier figure; wall ratios are medians of the
  *     per-pair ratios.
  *
@@ -22,7 +25,7 @@
  *   read and counted, not decoded — the Sentry's own trace-point cost plus the socket).
  *
  * Usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]... [--workload exec|file]...
- *                                 [--sink log|decode|drain]
+ *                                 [--tracer ebpf|strace]... [--sink log|decode|drain]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -30,14 +33,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listenSeqpacket, type PolledConnection } from '../src/audit/seqpacket-listener.js';
-import { bwrapTracer, openAuditLog, podInitConfig, startGvisorMonitor, closeIndex, type AuditSink } from '../src/audit/index.js';
+import { bwrapTracer, ebpfTracer, ebpfUnavailableReason, openAuditLog, podInitConfig, startGvisorMonitor, closeIndex, type AuditSink } from '../src/audit/index.js';
 import { createSessionDir, newSessionId } from '../src/session/store.js';
 
 const { values } = parseArgs({
-  options: { reps: { type: 'string' }, backend: { type: 'string', multiple: true }, workload: { type: 'string', multiple: true }, sink: { type: 'string' }, help: { type: 'boolean' } },
+  options: { reps: { type: 'string' }, backend: { type: 'string', multiple: true }, workload: { type: 'string', multiple: true }, tracer: { type: 'string', multiple: true }, sink: { type: 'string' }, help: { type: 'boolean' } },
 });
 if (values.help) {
-  console.log('usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]... [--workload exec|file]... [--sink log|decode|drain]');
+  console.log('usage: node dist/bench/audit.js [--reps N] [--backend gvisor|bwrap]... [--workload exec|file]... [--tracer ebpf|strace]... [--sink log|decode|drain]');
   process.exit(0);
 }
 const REPS = Number(values.reps ?? 10);
@@ -63,6 +66,8 @@ interface Run {
   messages: number;
   events: number;
   dropped: number;
+  /** CPU ms of a tracer process outside the sandbox tree (bpftrace), added to airlock's own. */
+  extraCpu?: number;
 }
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
@@ -130,7 +135,7 @@ async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Ru
   log.forgetKey();
   const session = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { ...r, session, selfCpu: (c.user + c.system) / 1000 };
+  return { ...r, session, selfCpu: (c.user + c.system) / 1000 + (r.extraCpu ?? 0) };
 }
 
 function bundle(dir: string, script: string, ws: string): string {
@@ -222,7 +227,7 @@ async function gvisor(script: string, monitored: boolean): Promise<Run> {
   }
 }
 
-async function bwrap(script: string, monitored: boolean): Promise<Run> {
+async function bwrap(script: string, monitored: boolean, tracer: 'ebpf' | 'strace'): Promise<Run> {
   const ws = mkdtempSync(join(home, 'ws-'));
   const argv = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--bind', ws, '/ws', '--chdir', '/ws', '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', script];
   try {
@@ -230,6 +235,12 @@ async function bwrap(script: string, monitored: boolean): Promise<Run> {
       if (!monitored) {
         const t = await timed('bwrap', argv);
         return { sandbox: t.ms, treeCpu: t.cpu, messages: 0, events: 0, dropped: 0 };
+      }
+      if (tracer === 'ebpf') {
+        const tr = await ebpfTracer({ runDir, audit });
+        const t = await timed(tr.bwrapPath, argv);
+        const st = await tr.stop();
+        return { sandbox: t.ms, treeCpu: t.cpu, messages: st.lines, events: st.execs + st.exits, dropped: 0, extraCpu: st.tracerCpuMs };
       }
       const tr = await bwrapTracer({ runDir, audit });
       const t = await timed(tr.argvPrefix[0]!, [...tr.argvPrefix.slice(1), 'bwrap', ...argv]);
@@ -253,13 +264,26 @@ const f0 = (x: number, w: number) => x.toFixed(0).padStart(w);
 const f2 = (x: number, w: number) => x.toFixed(2).padStart(w);
 
 async function main() {
-  const backends = (values.backend ?? ['gvisor', 'bwrap']).filter((b) => {
-    const ok = b === 'gvisor' ? spawnSync('runsc', ['--version']).status === 0 : spawnSync('bwrap', ['--version']).status === 0 && spawnSync('strace', ['-V']).status === 0;
-    if (!ok) console.log(`skip ${b}: not installed`);
-    else if (process.getuid?.() !== 0) console.log(`skip ${b}: needs root`);
-    return ok && process.getuid?.() === 0;
+  const tracers = (values.tracer ?? ['ebpf', 'strace']).map((t) => {
+    if (t !== 'ebpf' && t !== 'strace') throw new Error(`--tracer ${t}: expected ebpf or strace`);
+    return t;
   });
-  if (SINK === 'drain' && backends.includes('bwrap')) console.log('note: --sink drain applies to gvisor; bwrap runs with decode (no log)\n');
+  // One row group per sandbox: gvisor, and bwrap once per usable tracer.
+  const backends: { label: string; run: (script: string, monitored: boolean) => Promise<Run> }[] = [];
+  for (const b of values.backend ?? ['gvisor', 'bwrap']) {
+    if (process.getuid?.() !== 0) console.log(`skip ${b}: needs root`);
+    else if (b === 'gvisor') {
+      if (spawnSync('runsc', ['--version']).status === 0) backends.push({ label: 'gvisor', run: gvisor });
+      else console.log('skip gvisor: runsc is not installed');
+    } else if (spawnSync('bwrap', ['--version']).status !== 0) console.log('skip bwrap: not installed');
+    else
+      for (const t of tracers) {
+        const why = t === 'ebpf' ? ebpfUnavailableReason() : spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace is not installed';
+        if (why) console.log(`skip bwrap+${t}: ${why}`);
+        else backends.push({ label: `bwrap+${t}`, run: (script, monitored) => bwrap(script, monitored, t) });
+      }
+  }
+  if (SINK === 'drain' && backends.some((b) => b.label.startsWith('bwrap'))) console.log('note: --sink drain applies to gvisor; bwrap runs with decode (no log)\n');
   const workloads = (values.workload ?? ['exec', 'file']).map((w) => {
     if (!WORKLOADS[w]) throw new Error(`--workload ${w}: expected exec or file`);
     return WORKLOADS[w]!;
@@ -268,11 +292,10 @@ async function main() {
   console.log('wall: medians in ms; ratio = median of the per-pair on/off ratios (sandbox alone, and the whole session');
   console.log('with log open/close + index); CPU: ms of user+sys, the sandbox process tree and airlock itself (receiver).');
   console.log('CPU ratio = (tree on + airlock on) / (tree off + airlock off): the extra work, independent of machine load.\n');
-  const header = `${'backend'.padEnd(7)} ${'workload'.padEnd(31)} ${'off'.padStart(6)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'sess off'.padStart(8)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'tree off'.padStart(8)} ${'on'.padStart(5)} ${'airlock off'.padStart(11)} ${'on'.padStart(5)} ${'ratio'.padStart(5)} │ ${'msgs'.padStart(5)} ${'events'.padStart(6)} ${'drop'.padStart(4)}`;
+  const header = `${'backend'.padEnd(12)} ${'workload'.padEnd(31)} ${'off'.padStart(6)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'sess off'.padStart(8)} ${'on'.padStart(6)} ${'ratio'.padStart(5)} │ ${'tree off'.padStart(8)} ${'on'.padStart(5)} ${'airlock off'.padStart(11)} ${'on'.padStart(5)} ${'ratio'.padStart(5)} │ ${'msgs'.padStart(5)} ${'events'.padStart(6)} ${'drop'.padStart(4)}`;
   console.log(header);
   const summary: string[] = [];
-  for (const b of backends) {
-    const fn = b === 'gvisor' ? gvisor : bwrap;
+  for (const { label: b, run: fn } of backends) {
     for (const w of workloads) {
       await fn(w.script, false); // warm-up (page cache, JIT)
       await fn(w.script, true);
@@ -288,13 +311,13 @@ async function main() {
           off.push(await fn(w.script, false));
         }
       }
-      const m = (rs: Run[], k: keyof Run) => median(rs.map((r) => r[k]));
+      const m = (rs: Run[], k: Exclude<keyof Run, 'extraCpu'>) => median(rs.map((r) => r[k]));
       const pair = (k: 'sandbox' | 'session') => median(on.map((r, i) => r[k] / off[i]![k]));
       const cpuRatio = median(on.map((r, i) => (r.treeCpu + r.selfCpu) / (off[i]!.treeCpu + off[i]!.selfCpu)));
       const last = on[on.length - 1]!;
       const dropped = Math.max(...on.map((r) => r.dropped));
       console.log(
-        `${b.padEnd(7)} ${w.name.padEnd(31)} ${f0(m(off, 'sandbox'), 6)} ${f0(m(on, 'sandbox'), 6)} ${f2(pair('sandbox'), 5)} │ ${f0(m(off, 'session'), 8)} ${f0(m(on, 'session'), 6)} ${f2(pair('session'), 5)} │ ${f0(m(off, 'treeCpu'), 8)} ${f0(m(on, 'treeCpu'), 5)} ${f0(m(off, 'selfCpu'), 11)} ${f0(m(on, 'selfCpu'), 5)} ${f2(cpuRatio, 5)} │ ${String(last.messages).padStart(5)} ${String(last.events).padStart(6)} ${String(dropped).padStart(4)}`,
+        `${b.padEnd(12)} ${w.name.padEnd(31)} ${f0(m(off, 'sandbox'), 6)} ${f0(m(on, 'sandbox'), 6)} ${f2(pair('sandbox'), 5)} │ ${f0(m(off, 'session'), 8)} ${f0(m(on, 'session'), 6)} ${f2(pair('session'), 5)} │ ${f0(m(off, 'treeCpu'), 8)} ${f0(m(on, 'treeCpu'), 5)} ${f0(m(off, 'selfCpu'), 11)} ${f0(m(on, 'selfCpu'), 5)} ${f2(cpuRatio, 5)} │ ${String(last.messages).padStart(5)} ${String(last.events).padStart(6)} ${String(dropped).padStart(4)}`,
       );
       // the machines here are shared and noisy: the middle half of the per-pair ratios says how far to trust the median
       const sandboxRatios = on.map((r, i) => r.sandbox / off[i]!.sandbox);

@@ -39,7 +39,7 @@
  * the session is stopped (fail closed).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
@@ -49,6 +49,9 @@ import { ProcessEvents, SIGNAL_NUMBERS } from './process-events.js';
 
 /** Bytes of one printed chunk (bpftrace's string limit is 200). */
 const CHUNK = 200;
+/** Bounds of the interval between two reads of bpftrace's output. */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 50;
 /** How long a finished record waits for CPUs that show no later time (idle ones). */
 const HOLD_NS = 2e9;
 /** argv bytes recorded per exec; longer argvs are marked `truncated`. */
@@ -124,8 +127,11 @@ export interface EbpfTracer {
   /** Resolves (never rejects) when the trace breaks before stop(). */
   failed: Promise<Error>;
   stats: { lines: number; execs: number; exits: number };
-  /** Waits until every event before it has been read, then stops bpftrace. */
-  stop(): Promise<{ lines: number; execs: number; exits: number }>;
+  /**
+   * Waits until every event before it has been read, then stops bpftrace. `tracerCpuMs`: the CPU
+   * bpftrace used between ready and stop (its start-up, ~1 s of compiling, is not included).
+   */
+  stop(): Promise<{ lines: number; execs: number; exits: number; tracerCpuMs?: number }>;
 }
 
 export interface EbpfTracerOptions {
@@ -161,11 +167,22 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   symlinkSync(realpathSync(bwrap), bwrapPath);
   symlinkSync(realpathSync('/bin/true'), fencePath);
 
+  // bpftrace writes a line at a time. Reading each as it comes would wake airlock hundreds of times
+  // a second on a busy sandbox (~130 µs of CPU each here, taken from the sandbox's cores), so its
+  // stdout is a FIFO that poll() reads in batches. While the FIFO (64 KiB) is full, bpftrace waits
+  // and the kernel buffers (bufferPages) hold the events.
+  const fifo = join(dir, 'trace.fifo');
+  const mk = spawnSync('mkfifo', ['-m', '0600', fifo], { encoding: 'utf8' });
+  if (mk.status !== 0) throw fail(`cannot create ${fifo}: ${mk.stderr.trim() || mk.error?.message}`);
+  const rfd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  const wfd = openSync(fifo, fsc.O_WRONLY);
+
   const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []), cpus);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bpftrace, '-B', 'line', '-e', PROGRAM, bwrapPath, fencePath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', wfd, 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: String(bufferPages(cpus.length)) },
   });
+  closeSync(wfd);
   let resolveFailed!: (e: Error) => void;
   const failed = new Promise<Error>((r) => (resolveFailed = r));
   let stopping = false;
@@ -187,19 +204,17 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
     resolveFailed(new Error(`${msg}: the trace is incomplete`));
   };
   parser.onLost = lost;
-  let buf = '';
-  child.stdout!.setEncoding('latin1');
-  child.stdout!.on('data', (chunk: string) => {
-    buf += chunk;
-    let start = 0;
-    let nl: number;
-    while ((nl = buf.indexOf('\n', start)) >= 0) {
-      parser.line(buf.slice(start, nl));
-      start = nl + 1;
-    }
-    buf = buf.slice(start);
+  const reader = new FifoLines(rfd, (l) => parser.line(l));
+  let interval = POLL_MIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = () => {
+    const n = reader.drain();
     parser.flush();
-  });
+    // quiet: back off; a full batch: come back soon
+    interval = n >= 32 * 1024 ? POLL_MIN_MS : n === 0 ? Math.min(POLL_MAX_MS, interval * 2) : interval;
+    timer = reader.eof ? undefined : setTimeout(poll, interval);
+  };
+  timer = setTimeout(poll, interval);
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     // bpftrace cannot raise RLIMIT_MEMLOCK without CAP_SYS_RESOURCE; kernels since 5.11 do not need it.
@@ -209,19 +224,21 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
       stderr = `${stderr}${l}\n`.slice(-4000);
     }
   });
-  // Records held for an idle CPU still go out, a little late.
-  const flusher = setInterval(() => parser.flush(), 500).unref();
   const timeout = setTimeout(() => child.kill('SIGKILL'), 60_000);
   try {
     await ready;
   } catch (err) {
-    clearInterval(flusher);
+    clearTimeout(timer);
+    closeSync(rfd);
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
   } finally {
     clearTimeout(timeout);
   }
+
+  const cpuAtReady = processCpuMs(child.pid);
+  let tracerCpuMs: number | undefined;
 
   return {
     bwrapPath,
@@ -230,27 +247,29 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
     async stop() {
       if (!stopping) {
         stopping = true;
-        clearInterval(flusher);
+        interval = POLL_MIN_MS;
         let complete = false;
         if (child.exitCode === null && child.signalCode === null) {
           const caughtUp = parser.whenEveryCpuPasses(Number(process.hrtime.bigint()));
           for (const cpu of cpus) spawnSync('taskset', ['-c', String(cpu), fencePath], { env: {} });
           complete = await Promise.race([caughtUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+          tracerCpuMs = processCpuMs(child.pid) - cpuAtReady;
           // Everything is read. No SIGINT and no waiting for the exit: detaching the probes takes
           // the kernel ~0.8 s, which nobody needs to wait for.
           child.kill('SIGKILL');
         }
-        child.stdout!.destroy();
+        clearTimeout(timer);
+        reader.drain();
+        closeSync(rfd);
+        reader.end();
         child.stderr!.destroy();
         child.unref();
-        if (buf) parser.line(buf);
-        buf = '';
         parser.flush(true);
         rmSync(dir, { recursive: true, force: true });
         if (lostEvents) throw new Error(`the eBPF tracer lost ${lostEvents} events: the trace is incomplete`);
         if (!complete) throw new Error('the eBPF tracer did not catch up with the end of the session within 5 s: the last events may be missing');
       }
-      return parser.stats;
+      return { ...parser.stats, tracerCpuMs };
     },
   };
 }
@@ -263,6 +282,60 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
 export function bufferPages(cpuCount: number): number {
   const perCpu = Math.min(16, Math.max(1, 64 / Math.max(1, cpuCount))) * 256;
   return 2 ** Math.floor(Math.log2(perCpu));
+}
+
+/** Reads the lines written to a FIFO opened non-blocking, as many as are there, without waiting. */
+class FifoLines {
+  eof = false;
+  private pending = '';
+  private readonly chunk = Buffer.alloc(256 * 1024);
+
+  constructor(
+    private readonly fd: number,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  /** Reads what is there; returns the byte count. */
+  drain(): number {
+    let total = 0;
+    while (!this.eof) {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.chunk, 0, this.chunk.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw err;
+      }
+      if (n === 0) this.eof = true;
+      total += n;
+      this.pending += this.chunk.toString('latin1', 0, n);
+      let start = 0;
+      let nl: number;
+      while ((nl = this.pending.indexOf('\n', start)) >= 0) {
+        this.onLine(this.pending.slice(start, nl));
+        start = nl + 1;
+      }
+      this.pending = this.pending.slice(start);
+    }
+    return total;
+  }
+
+  /** Hands over a last line without its newline. */
+  end(): void {
+    if (this.pending) this.onLine(this.pending);
+    this.pending = '';
+  }
+}
+
+/** user+system CPU ms of a live process (/proc/PID/stat, clock ticks of 10 ms); NaN if unreadable. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Parses /sys/devices/system/cpu/online ("0-3,5"). */
