@@ -19,6 +19,8 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { arch, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from './which.js';
+import { ebpfUnavailableReason } from '../audit/ebpf-tracer.js';
+import { straceAvailable } from '../audit/strace-tracer.js';
 
 export type DetectedBackendName = 'gvisor' | 'bwrap' | 'microvm';
 
@@ -140,6 +142,14 @@ export async function probeGvisor(runsc?: string, timeoutMs = 30_000): Promise<B
   }
 }
 
+/** Which process tracer bwrap sessions get here (audit/session-step.ts chooses the same way). */
+function bwrapProcessTracer(): { name: string; warning?: string } {
+  const noEbpf = ebpfUnavailableReason();
+  if (!noEbpf) return { name: 'eBPF (bpftrace)' };
+  if (straceAvailable()) return { name: 'none', warning: `no process tracer: ${noEbpf}, and strace is missing; bwrap sessions will not start (install bpftrace or strace)` };
+  return { name: 'strace', warning: `process events from strace, which stops every fork and exec (+50-70% on exec-heavy work): eBPF is unavailable (${noEbpf})` };
+}
+
 /** Probes bubblewrap; `bwrap` overrides the binary (tests use a fake one). */
 export async function probeBwrap(bwrap?: string): Promise<BackendReport> {
   const path = bwrap ?? which('bwrap');
@@ -148,7 +158,9 @@ export async function probeBwrap(bwrap?: string): Promise<BackendReport> {
   const version = /(\d+\.\d+(?:\.\d+)?)/.exec(ver.stdout)?.[1];
   const r = await run(path, ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '/bin/true'], 20_000);
   const warnings = ['shares the host kernel: weaker than gVisor against kernel exploits'];
-  if (r.code === 0) return { name: 'bwrap', available: true, version, path, warnings, probeMs: r.ms, detail: `started a sandbox (bwrap --unshare-all ... /bin/true) in ${r.ms} ms` };
+  const tracer = bwrapProcessTracer();
+  if (tracer.warning) warnings.push(tracer.warning);
+  if (r.code === 0) return { name: 'bwrap', available: true, version, path, warnings, probeMs: r.ms, detail: `started a sandbox (bwrap --unshare-all ... /bin/true) in ${r.ms} ms; process events: ${tracer.name}` };
   return { name: 'bwrap', available: false, version, path, warnings, probeMs: r.ms, detail: `bwrap is installed but could not start a sandbox: ${failure(r)}` };
 }
 
