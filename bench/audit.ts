@@ -121,6 +121,9 @@ async function timed(file: string, args: string[], after?: () => void): Promise<
 }
 
 /** A session log around `fn`, as airlock run keeps one whether or not a monitor runs. */
+/** Awaited after a session's measurements, before the next run starts. */
+let afterSession: Promise<void> | undefined;
+
 async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Run, 'session' | 'selfCpu'>>): Promise<Run> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -135,6 +138,8 @@ async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Ru
   log.forgetKey();
   const session = performance.now() - t0;
   const c = process.cpuUsage(c0);
+  await afterSession;
+  afterSession = undefined;
   return { ...r, session, selfCpu: (c.user + c.system) / 1000 + (r.extraCpu ?? 0) };
 }
 
@@ -240,6 +245,9 @@ async function bwrap(script: string, monitored: boolean, tracer: 'ebpf' | 'strac
         const tr = await ebpfTracer({ runDir, audit });
         const t = await timed(tr.bwrapPath, argv);
         const st = await tr.stop();
+        // airlock does not wait for bpftrace's exit (~1 s of probe detaching in the kernel); the
+        // bench does, outside the timed window, so it does not overlap the next run
+        afterSession = tr.exited;
         return { sandbox: t.ms, treeCpu: t.cpu, messages: st.lines, events: st.execs + st.exits, dropped: 0, extraCpu: st.tracerCpuMs };
       }
       const tr = await bwrapTracer({ runDir, audit });

@@ -132,6 +132,8 @@ export interface EbpfTracer {
    * bpftrace used between ready and stop (its start-up, ~1 s of compiling, is not included).
    */
   stop(): Promise<{ lines: number; execs: number; exits: number; tracerCpuMs?: number }>;
+  /** Resolves when the bpftrace process is gone (after stop(), the kernel takes ~1 s to detach it). */
+  exited: Promise<void>;
 }
 
 export interface EbpfTracerOptions {
@@ -145,7 +147,7 @@ export interface EbpfTracerOptions {
 }
 
 export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
-  const fail = (msg: string) => new AirlockError('monitor-start', `eBPF tracer: ${msg}`, 'the session cannot start without its monitor', 1);
+  const fail = (msg: string) => new AirlockError('monitor-start', `eBPF tracer: ${msg}`, 'the session cannot start without its monitor',125);
   const bpftrace = opts.bpftrace ?? 'bpftrace';
   const why = ebpfUnavailableReason(bpftrace);
   if (why) throw fail(why);
@@ -187,6 +189,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   const failed = new Promise<Error>((r) => (resolveFailed = r));
   let stopping = false;
   let stderr = '';
+  const exited = new Promise<void>((r) => child.on('close', () => r()));
   const ready = new Promise<void>((resolve, reject) => {
     parser.onReady = resolve;
     child.on('error', (e) => reject(fail(`cannot start ${bpftrace}: ${e.message}`)));
@@ -243,6 +246,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   return {
     bwrapPath,
     failed,
+    exited,
     stats: parser.stats,
     async stop() {
       if (!stopping) {

@@ -252,7 +252,7 @@ export async function startGvisorMonitor(opts: GvisorMonitorOptions): Promise<Gv
       (e) => fail(new Error(`gVisor monitor socket error: ${e.message}`)),
     );
   } catch (err) {
-    throw new AirlockError('monitor-start', `${socketPath}: cannot listen for gVisor trace points: ${(err as Error).message}`, 'the session cannot start without its monitor; check the run directory', 1);
+    throw new AirlockError('monitor-start', `${socketPath}: cannot listen for gVisor trace points: ${(err as Error).message}`, 'the session cannot start without its monitor; check the run directory',125);
   }
   writeFileSync(podInitConfigPath, `${JSON.stringify(podInitConfig(socketPath, opts), null, 2)}\n`, { mode: 0o600 });
 

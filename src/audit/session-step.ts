@@ -96,33 +96,40 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
   let which = opts.monitor;
   let stopMonitor: () => Promise<unknown> = async () => undefined;
   const denyPatterns = (ctx.policy.commands?.deny ?? []).map((d) => d.text);
+  const failedMidway = (what: string) => (err: Error) => {
+    log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
+    stop(`${what} failed: ${err.message}`);
+  };
   try {
+    const chosen = which === undefined;
     which ??= ctx.backend.name === 'gvisor' ? 'gvisor' : ctx.backend.name === 'bwrap' ? bwrapTracerChoice() : 'none';
     if (which === 'gvisor') {
       const mon = await startGvisorMonitor({ runDir: ctx.runDir, audit: log, denyPatterns });
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), gvisorPodInitConfig: mon.podInitConfigPath };
       stopMonitor = () => mon.stop();
-      void mon.failed.then((err) => {
-        log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
-        stop(`the gVisor monitor failed: ${err.message}`);
-      });
-    } else if (which === 'ebpf') {
-      const tr = await ebpfTracer({ runDir: ctx.runDir, audit: log, denyPatterns });
-      ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), bwrapPath: tr.bwrapPath };
-      stopMonitor = () => tr.stop();
-      void tr.failed.then((err) => {
-        log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
-        stop(`the process tracer failed: ${err.message}`);
-      });
-    } else if (which === 'strace') {
+      void mon.failed.then(failedMidway('the gVisor monitor'));
+    }
+    if (which === 'ebpf') {
+      try {
+        const tr = await ebpfTracer({ runDir: ctx.runDir, audit: log, denyPatterns });
+        ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), bwrapPath: tr.bwrapPath };
+        stopMonitor = () => tr.stop();
+        void tr.failed.then(failedMidway('the process tracer'));
+      } catch (err) {
+        // Chosen by airlock, not forced: a host that looked able to run it but cannot (a kernel
+        // without some BTF field, a locked-down bpf()) still gets a tracer, and the log says so.
+        if (!chosen || process.env.AIRLOCK_BWRAP_TRACER) throw err;
+        log.emit({ kind: 'session', action: 'monitor', decision: 'info', subject: 'strace', detail: { reason: `the eBPF tracer could not start (${(err as Error).message}); process events come from strace` } });
+        which = 'strace';
+      }
+    }
+    if (which === 'strace') {
       const tr = await bwrapTracer({ runDir: ctx.runDir, audit: log, denyPatterns });
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), tracerArgv: tr.argvPrefix };
       stopMonitor = () => tr.stop();
-      void tr.failed.then((err) => {
-        log.emit({ kind: 'session', action: 'error', decision: 'deny', subject: 'monitor', detail: { reason: err.message } });
-        stop(`the process tracer failed: ${err.message}`);
-      });
-    } else {
+      void tr.failed.then(failedMidway('the process tracer'));
+    }
+    if (which === 'none') {
       log.emit({ kind: 'session', action: 'monitor', decision: 'info', subject: 'none', detail: { reason: `backend ${ctx.backend.name} has no runtime monitor: process events are not recorded` } });
     }
   } catch (err) {

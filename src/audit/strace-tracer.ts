@@ -58,11 +58,11 @@ export function straceAvailable(strace = 'strace'): string | undefined {
 export async function bwrapTracer(opts: BwrapTracerOptions): Promise<BwrapTracer> {
   const strace = opts.strace ?? 'strace';
   const missing = straceAvailable(strace);
-  if (missing) throw new AirlockError('monitor-start', `bwrap tracer: ${missing}`, 'the session cannot start without its monitor', 1);
+  if (missing) throw new AirlockError('monitor-start', `bwrap tracer: ${missing}`, 'the session cannot start without its monitor',125);
   const fifoPath = join(opts.runDir, 'strace.fifo');
   if (existsSync(fifoPath)) unlinkSync(fifoPath);
   const mk = spawnSync('mkfifo', ['-m', '0600', fifoPath], { encoding: 'utf8' });
-  if (mk.status !== 0) throw new AirlockError('monitor-start', `bwrap tracer: cannot create ${fifoPath}: ${mk.stderr.trim() || mk.error?.message}`, 'the session cannot start without its monitor', 1);
+  if (mk.status !== 0) throw new AirlockError('monitor-start', `bwrap tracer: cannot create ${fifoPath}: ${mk.stderr.trim() || mk.error?.message}`, 'the session cannot start without its monitor',125);
 
   const parser = new StraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []));
   let resolveFailed!: (e: Error) => void;

@@ -30,6 +30,11 @@ export const runCommand: Command = {
   --network-log          at the end, print every host contacted and every host denied (with counts)
   --unsafe-no-sandbox    run without any isolation (debugging only)
 
+environment:
+  AIRLOCK_HOME           where sessions, logs and the host identity key live
+  AIRLOCK_BWRAP_TRACER   ebpf | strace: the process tracer of the bwrap backend (default: ebpf where
+                         the host allows it, which the sandbox never waits for, else strace)
+
 exit status: the command's own; 124 when runtime.limits.wallTime was reached; 125 when the session
 could not start (nothing ran); 2 for usage and policy errors.`,
   async run(argv) {

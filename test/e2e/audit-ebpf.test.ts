@@ -2,12 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARGV_CAP, ebpfTracer } from '../../src/audit/ebpf-tracer.js';
 import type { EventInput } from '../../src/audit/types.js';
 import { ebpfSkipReason, traced } from '../ebpf-support.js';
+import { backendSkipReason } from '../support.js';
+import { AIRLOCK, makeFixture, runAirlock, writePolicy } from '../attacks/harness.js';
 
 test('eBPF tracer: every exec with its exact argv and parent, exits with codes and signals, refused execs', { timeout: 60_000 }, async (t) => {
   const why = ebpfSkipReason();
@@ -78,4 +80,29 @@ test('eBPF tracer: stop() returns when the traced command never started', { time
   const stats = await tracer.stop();
   assert.equal(stats.execs, 0);
   assert.deepEqual(events, []);
+});
+
+test('airlock run on bwrap: an eBPF tracer that cannot start falls back to strace, and the log says so', { timeout: 120_000 }, async (t) => {
+  const why = ebpfSkipReason() ?? backendSkipReason('bwrap');
+  if (why) return t.skip(why);
+  const fx = makeFixture();
+  t.after(() => fx.cleanup());
+  // A bpftrace that passes the availability check (its version) but cannot load a program.
+  const fakeBin = join(fx.root, 'fakebin');
+  mkdirSync(fakeBin);
+  writeFileSync(join(fakeBin, 'bpftrace'), '#!/bin/sh\n[ "$1" = --version ] && { echo "bpftrace v0.17.0"; exit 0; }\necho "ERROR: Error loading program" >&2\nexit 1\n', { mode: 0o755 });
+  const policy = writePolicy(fx, 'airlock.yaml', 'version: 1\nruntime: { isolation: bwrap }\ncommands: { allow: [sh, "true"] }\n');
+  const env = { PATH: `${fakeBin}:${process.env.PATH}`, AIRLOCK_BWRAP_TRACER: '' };
+  const r = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true fallback'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const events = JSON.parse(spawnSync(process.execPath, [AIRLOCK, 'log', 'show', 'last', '--json'], { env: { ...fx.env, ...env }, encoding: 'utf8' }).stdout) as { kind: string; action: string; subject: string; detail: Record<string, unknown> }[];
+  const note = events.find((e) => e.kind === 'session' && e.action === 'monitor');
+  assert.equal(note?.subject, 'strace');
+  assert.match(String(note?.detail.reason), /eBPF tracer could not start .*Error loading program/);
+  assert.ok(events.some((e) => e.action === 'exec' && e.subject === '/bin/true' && e.detail.source === 'strace'), 'process events from strace');
+
+  // Forced, the same failure stops the session before anything runs (exit 125).
+  const forced = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true'], { env: { ...env, AIRLOCK_BWRAP_TRACER: 'ebpf' } });
+  assert.equal(forced.code, 125, forced.stderr);
+  assert.match(forced.stderr, /eBPF tracer: .*Error loading program/);
 });
