@@ -31,7 +31,8 @@
  * buffer long after another's, so a process's exit (on CPU 1) can be read before its exec (on CPU
  * 0). Each CPU's own stream is in time order, though: the parser holds finished records until
  * every CPU has shown a later time, and emits them sorted by time. Busy CPUs show it through
- * heartbeats; an idle CPU fires none, so records older than HOLD_NS are emitted anyway. stop()
+ * heartbeats; an idle CPU fires none, so records that trail the busiest stream by HOLD_NS (or the
+ * clock by STALE_NS) are emitted anyway. stop()
  * runs the fence on every CPU (taskset) and waits until each CPU's stream has passed the moment it
  * was called, so nothing the (already exited) sandbox did is left unread.
  *
@@ -52,8 +53,14 @@ const CHUNK = 200;
 /** Bounds of the interval between two reads of bpftrace's output. */
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 50;
-/** How long a finished record waits for CPUs that show no later time (idle ones). */
+/**
+ * How far a finished record may trail the most advanced CPU's stream before it goes out although
+ * some CPU (an idle one: no heartbeats) has not shown a later time; and, when no CPU shows
+ * anything (all idle), how old it may get by the clock. Measured from the streams, not the clock,
+ * first: a bpftrace seconds behind under load must not make records overtake each other.
+ */
 const HOLD_NS = 2e9;
+const STALE_NS = 10e9;
 /** argv bytes recorded per exec; longer argvs are marked `truncated`. */
 export const ARGV_CAP = 100 * CHUNK;
 
@@ -487,8 +494,13 @@ export class EbpfTraceParser {
     if (!this.finished.length) return;
     let horizon = Infinity;
     if (!all) {
-      for (const c of this.cpus) horizon = Math.min(horizon, this.seen.get(c) ?? -Infinity);
-      horizon = Math.max(horizon, Number(process.hrtime.bigint()) - HOLD_NS);
+      let latest = -Infinity;
+      for (const c of this.cpus) {
+        const t = this.seen.get(c) ?? -Infinity;
+        horizon = Math.min(horizon, t);
+        latest = Math.max(latest, t);
+      }
+      horizon = Math.max(horizon, latest - HOLD_NS, Number(process.hrtime.bigint()) - STALE_NS);
       for (const e of this.execs.values()) horizon = Math.min(horizon, e.ns);
       for (const r of this.refusals.values()) horizon = Math.min(horizon, r.ns);
     }
