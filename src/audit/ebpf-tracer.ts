@@ -31,8 +31,8 @@
  * buffer long after another's, so a process's exit (on CPU 1) can be read before its exec (on CPU
  * 0). Each CPU's own stream is in time order, though: the parser holds finished records until
  * every CPU has shown a later time, and emits them sorted by time. Busy CPUs show it through
- * heartbeats; an idle CPU fires none, so records that trail the busiest stream by HOLD_NS (or the
- * clock by STALE_NS) are emitted anyway. stop()
+ * heartbeats; an idle CPU fires none, so records older than HOLD_NS are emitted anyway, and an
+ * exit that arrives before its exec waits for it. stop()
  * runs the fence on every CPU (taskset) and waits until each CPU's stream has passed the moment it
  * was called, so nothing the (already exited) sandbox did is left unread.
  *
@@ -54,13 +54,13 @@ const CHUNK = 200;
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 50;
 /**
- * How far a finished record may trail the most advanced CPU's stream before it goes out although
- * some CPU (an idle one: no heartbeats) has not shown a later time; and, when no CPU shows
- * anything (all idle), how old it may get by the clock. Measured from the streams, not the clock,
- * first: a bpftrace seconds behind under load must not make records overtake each other.
+ * How old (by the clock) a finished record may get while some CPU (an idle one: no heartbeats)
+ * has not shown a later time. Under heavy load one CPU's buffer can be read seconds after
+ * another's, so an exit may still overtake its exec: such an exit waits (parked) for its exec.
  */
-const HOLD_NS = 2e9;
-const STALE_NS = 10e9;
+const HOLD_NS = 10e9;
+/** How long stop() waits for bpftrace to read everything up to the end of the session (a loaded host can put it seconds behind). */
+const CATCH_UP_MS = 30_000;
 /** argv bytes recorded per exec; longer argvs are marked `truncated`. */
 export const ARGV_CAP = 100 * CHUNK;
 
@@ -263,7 +263,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
         if (child.exitCode === null && child.signalCode === null) {
           const caughtUp = parser.whenEveryCpuPasses(Number(process.hrtime.bigint()));
           for (const cpu of cpus) spawnSync('taskset', ['-c', String(cpu), fencePath], { env: {} });
-          complete = await Promise.race([caughtUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+          complete = await Promise.race([caughtUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), CATCH_UP_MS).unref())]);
           tracerCpuMs = processCpuMs(child.pid) - cpuAtReady;
           // Everything is read. No SIGINT and no waiting for the exit: detaching the probes takes
           // the kernel ~0.8 s, which nobody needs to wait for.
@@ -278,7 +278,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
         parser.flush(true);
         rmSync(dir, { recursive: true, force: true });
         if (lostEvents) throw new Error(`the eBPF tracer lost ${lostEvents} events: the trace is incomplete`);
-        if (!complete) throw new Error('the eBPF tracer did not catch up with the end of the session within 5 s: the last events may be missing');
+        if (!complete) throw new Error(`the eBPF tracer did not catch up with the end of the session within ${CATCH_UP_MS / 1000} s: the last events may be missing`);
       }
       return { ...parser.stats, tracerCpuMs };
     },
@@ -392,6 +392,8 @@ export class EbpfTraceParser {
   private execs = new Map<number, { ns: number; ppid: number; path: string; pathTruncated: boolean; len: number; expect: number; chunks: Buffer[]; got: number }>();
   private refusals = new Map<number, { ns: number; path: string; errno: string; argv: string[]; truncated: boolean }>();
   private finished: Finished[] = [];
+  /** Exits read before their exec (see HOLD_NS), or of processes that never exec'd. */
+  private parkedExits = new Map<number, Extract<Finished, { kind: 'exit' }>>();
   private waiters: { ns: number; resolve: () => void }[] = [];
 
   constructor(
@@ -494,28 +496,35 @@ export class EbpfTraceParser {
     if (!this.finished.length) return;
     let horizon = Infinity;
     if (!all) {
-      let latest = -Infinity;
-      for (const c of this.cpus) {
-        const t = this.seen.get(c) ?? -Infinity;
-        horizon = Math.min(horizon, t);
-        latest = Math.max(latest, t);
-      }
-      horizon = Math.max(horizon, latest - HOLD_NS, Number(process.hrtime.bigint()) - STALE_NS);
+      for (const c of this.cpus) horizon = Math.min(horizon, this.seen.get(c) ?? -Infinity);
+      horizon = Math.max(horizon, Number(process.hrtime.bigint()) - HOLD_NS);
       for (const e of this.execs.values()) horizon = Math.min(horizon, e.ns);
       for (const r of this.refusals.values()) horizon = Math.min(horizon, r.ns);
     }
     this.finished.sort((x, y) => x.ns - y.ns);
     let n = 0;
     while (n < this.finished.length && this.finished[n]!.ns <= horizon) n++;
-    for (const r of this.finished.splice(0, n)) {
-      const timeMs = Math.round((r.ns + this.epochOffsetNs) / 1e6);
-      if (r.kind === 'exec') this.events.exec({ pid: r.pid, ppid: r.ppid, path: r.path, argv: r.argv, truncated: r.truncated, timeMs });
-      else if (r.kind === 'refused') this.events.refused({ pid: r.pid, path: r.path, argv: r.argv, truncated: r.truncated, errno: r.errno, timeMs });
-      else {
-        const sig = r.status & 0x7f;
-        const signal = sig ? (Object.keys(SIGNAL_NUMBERS).find((k) => SIGNAL_NUMBERS[k] === sig) ?? `SIG${sig}`) : undefined;
-        this.events.exit(r.pid, sig ? 128 + sig : (r.status >> 8) & 0xff, signal, timeMs);
+    for (const r of this.finished.splice(0, n)) this.emit(r);
+    // Parked exits of processes that never exec'd (forked subshells) are not events.
+    const old = all ? Infinity : Number(process.hrtime.bigint()) - 2 * HOLD_NS;
+    for (const [pid, x] of this.parkedExits) if (x.ns < old) this.parkedExits.delete(pid);
+  }
+
+  private emit(r: Finished): void {
+    const timeMs = Math.round((r.ns + this.epochOffsetNs) / 1e6);
+    if (r.kind === 'exec') {
+      this.events.exec({ pid: r.pid, ppid: r.ppid, path: r.path, argv: r.argv, truncated: r.truncated, timeMs });
+      const x = this.parkedExits.get(r.pid);
+      if (x && x.ns >= r.ns) {
+        this.parkedExits.delete(r.pid);
+        this.emit(x);
       }
+    } else if (r.kind === 'refused') this.events.refused({ pid: r.pid, path: r.path, argv: r.argv, truncated: r.truncated, errno: r.errno, timeMs });
+    else if (!this.events.running(r.pid)) this.parkedExits.set(r.pid, r);
+    else {
+      const sig = r.status & 0x7f;
+      const signal = sig ? (Object.keys(SIGNAL_NUMBERS).find((k) => SIGNAL_NUMBERS[k] === sig) ?? `SIG${sig}`) : undefined;
+      this.events.exit(r.pid, sig ? 128 + sig : (r.status >> 8) & 0xff, signal, timeMs);
     }
   }
 

@@ -21,7 +21,7 @@ export interface ExecSeen {
 
 export class ProcessEvents {
   readonly stats = { lines: 0, execs: 0, exits: 0 };
-  private running = new Map<number, { binary: string; shim?: { command: string; argv: string[] } }>();
+  private programs = new Map<number, { binary: string; shim?: { command: string; argv: string[] } }>();
 
   constructor(
     private readonly audit: AuditSink,
@@ -32,7 +32,7 @@ export class ProcessEvents {
   exec(e: ExecSeen): void {
     const name = e.path.split('/').pop()!;
     const shim = this.shimCommands.has(name) && !e.path.startsWith('/.airlock/') ? { command: e.path, argv: [name, ...e.argv.slice(1)] } : undefined;
-    this.running.set(e.pid, { binary: e.path, shim });
+    this.programs.set(e.pid, { binary: e.path, shim });
     this.stats.execs++;
     this.audit.emit({ kind: 'process', action: 'exec', decision: 'allow', subject: e.path, timeMs: e.timeMs, detail: { pid: e.pid, ppid: e.ppid, argv: e.argv, truncated: e.truncated || undefined, source: this.source } });
   }
@@ -41,11 +41,16 @@ export class ProcessEvents {
     this.audit.emit({ kind: 'process', action: 'exec', decision: 'deny', subject: e.path, timeMs: e.timeMs, detail: { pid: e.pid, argv: e.argv, truncated: e.truncated || undefined, errno: e.errno, reason: 'execution refused inside the sandbox', source: this.source } });
   }
 
+  /** Whether `pid` exec'd a program that has not exited yet. */
+  running(pid: number): boolean {
+    return this.programs.has(pid);
+  }
+
   /** `signal`: the name (`SIGKILL`) when the process was killed; exitCode is then 128+number. */
   exit(pid: number, exitCode: number, signal: string | undefined, timeMs?: number): void {
-    const p = this.running.get(pid);
+    const p = this.programs.get(pid);
     if (!p) return;
-    this.running.delete(pid);
+    this.programs.delete(pid);
     this.stats.exits++;
     if (p.shim && exitCode === SHIM_REFUSED) this.audit.emit({ kind: 'policy', action: 'deny', decision: 'deny', subject: p.shim.command, timeMs, detail: { pid, argv: p.shim.argv, rule: 'commands.deny', reason: 'refused by a commands.deny pattern', source: this.source } });
     this.audit.emit({ kind: 'process', action: 'exit', decision: 'info', subject: p.binary, timeMs, detail: { pid, exitCode, signal, source: this.source } });
