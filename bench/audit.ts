@@ -138,8 +138,12 @@ async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Ru
   log.forgetKey();
   const session = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  await afterSession;
-  afterSession = undefined;
+  if (afterSession) {
+    const keepAlive = setInterval(() => undefined, 1000); // the tracer process is unref'd
+    await afterSession;
+    clearInterval(keepAlive);
+    afterSession = undefined;
+  }
   return { ...r, session, selfCpu: (c.user + c.system) / 1000 + (r.extraCpu ?? 0) };
 }
 
