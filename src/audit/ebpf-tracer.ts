@@ -211,7 +211,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   let lostEvents = 0;
   const lost = (msg: string) => {
     lostEvents += Number(/\d+/.exec(msg)?.[0] ?? 1);
-    resolveFailed(new Error(`${msg}: the trace is incomplete`));
+    if (!stopping) resolveFailed(new Error(`${msg}: the trace is incomplete`));
   };
   parser.onLost = lost;
   const reader = new FifoLines(rfd, (l) => parser.line(l));
