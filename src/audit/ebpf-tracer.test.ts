@@ -33,6 +33,18 @@ test('exec: argv from chunks split anywhere, exact bytes including newlines and 
   assert.deepEqual(events[0]!.detail, { pid: 101, ppid: 100, argv: ['/bin/sh', '-c', 'echo "é"\nE 0 1 2 3 4 x'], truncated: undefined, source: 'ebpf' });
 });
 
+test('a program path longer than the short read comes whole on its own line before the exec', () => {
+  const { p, events } = parser([0]);
+  const t = now();
+  const long = `/opt/${'d'.repeat(80)}/tool`;
+  p.line(`P 12 ${fn(long)}`);
+  p.line(`E 0 12 1 ${t} 5 ${hex(long.slice(0, 48))}`); // the short read: 48 bytes, no NUL
+  p.line(`A 12 ${hex('tool\0')}`);
+  p.flush(true);
+  assert.equal(events[0]!.subject, long);
+  assert.equal(events[0]!.detail?.truncated, undefined);
+});
+
 test('an exit read before its exec (another CPU) is emitted after it: records wait for every CPU', () => {
   const { p, events } = parser([0, 1]);
   const t = now();

@@ -17,6 +17,7 @@
  * names (a file called "x\nE 1 2 ...") can forge a line:
  *   R                                        ready: every probe is attached
  *   S <pid>                                  the root (bwrap itself) exec'd
+ *   P <pid> <fn>                             a program path longer than SHORT_PATH, before its E
  *   E <cpu> <pid> <ppid> <ns> <len> <fn>     exec: argv block of <len> bytes; the first ARGV_CAP
  *   A <pid> <hex>                              of them follow in 200-byte chunks
  *   D <cpu> <pid> <ns> <errno> <fn>          exec refused (EACCES/EPERM), then its arguments
@@ -61,6 +62,11 @@ const POLL_MAX_MS = 50;
 const HOLD_NS = 10e9;
 /** How long stop() waits for bpftrace to read everything up to the end of the session (a loaded host can put it seconds behind). */
 const CATCH_UP_MS = 30_000;
+/**
+ * Bytes of the program path printed with every exec. Hex formatting is most of bpftrace's cost per
+ * event, so a longer path is printed whole only when it is longer, on a line of its own.
+ */
+const SHORT_PATH = 48;
 /** argv bytes recorded per exec; longer argvs are marked `truncated`. */
 export const ARGV_CAP = 100 * CHUNK;
 
@@ -72,10 +78,12 @@ tracepoint:sched:sched_process_exec /!@t[tid] && str(args->filename) == str($1)/
 tracepoint:sched:sched_process_exec /str(args->filename) == str($2)/ { printf("F %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_fork /@t[args->parent_pid]/ { @t[args->child_pid] = 1; }
 tracepoint:sched:sched_process_exec /!@t[tid]/ { $old = args->old_pid; if (@t[$old]) { @t[tid] = 1; delete(@t[$old]); } }
+tracepoint:sched:sched_process_exec /@t[tid] && str(args->filename, ${SHORT_PATH}) != str(args->filename)/ { @long[tid] = 1; }
+tracepoint:sched:sched_process_exec /@long[tid]/ { delete(@long[tid]); printf("P %d %rx\\n", pid, buf(args->filename, ${CHUNK})); }
 tracepoint:sched:sched_process_exec /@t[tid]/ {
   $mm = curtask->mm; $s = $mm->arg_start; $e = $mm->arg_end; $len = $e - $s;
   if ($len > ${ARGV_CAP}) { $e = $s + ${ARGV_CAP}; }
-  printf("E %d %d %d %llu %d %rx\\n", cpu, pid, curtask->real_parent->tgid, nsecs, $len, buf(args->filename, ${CHUNK}));
+  printf("E %d %d %d %llu %d %rx\\n", cpu, pid, curtask->real_parent->tgid, nsecs, $len, buf(args->filename, ${SHORT_PATH}));
   $i = 0;
   while ($s < $e && $i < ${ARGV_CAP / CHUNK}) { $n = $e - $s; if ($n > ${CHUNK}) { $n = ${CHUNK}; } printf("A %d %rx\\n", pid, buf(uptr($s), $n)); $s += $n; $i++; }
 }
@@ -96,7 +104,7 @@ tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[
   printf("Z %d\\n", pid);
 }
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[tid]/ { delete(@fn[tid]); delete(@av[tid]); }
-END { clear(@t); clear(@fn); clear(@av); }
+END { clear(@t); clear(@fn); clear(@av); clear(@long); }
 `;
 
 const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
@@ -392,6 +400,8 @@ export class EbpfTraceParser {
   private execs = new Map<number, { ns: number; ppid: number; path: string; pathTruncated: boolean; len: number; expect: number; chunks: Buffer[]; got: number }>();
   private refusals = new Map<number, { ns: number; path: string; errno: string; argv: string[]; truncated: boolean }>();
   private finished: Finished[] = [];
+  /** Whole program paths (P lines) waiting for their E line. */
+  private longPaths = new Map<number, { value: string; truncated: boolean }>();
   /** Exits read before their exec (see HOLD_NS), or of processes that never exec'd. */
   private parkedExits = new Map<number, Extract<Finished, { kind: 'exit' }>>();
   private waiters: { ns: number; resolve: () => void }[] = [];
@@ -427,12 +437,16 @@ export class EbpfTraceParser {
       case 'S':
         this.rootPid ??= Number(f[1]);
         return;
+      case 'P':
+        this.longPaths.set(Number(f[1]), cString(hex(f[2] ?? '')));
+        return;
       case 'E': {
         const [cpu, pid, ppid, ns, len] = f.slice(1, 6).map(Number) as [number, number, number, number, number];
         this.reached(cpu, ns);
+        const path = this.longPaths.get(pid) ?? cString(hex(f[6] ?? ''));
+        this.longPaths.delete(pid);
         if (pid === this.rootPid) return; // bwrap itself
         const expect = Math.min(len, ARGV_CAP);
-        const path = cString(hex(f[6] ?? ''));
         this.execs.set(pid, { ns, ppid, path: path.value, pathTruncated: path.truncated, len, expect, chunks: [], got: 0 });
         if (expect === 0) this.finishExec(pid);
         return;
