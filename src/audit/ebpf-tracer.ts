@@ -38,7 +38,10 @@
  * was called, so nothing the (already exited) sandbox did is left unread.
  *
  * If bpftrace reports lost events or exits early, the trace is incomplete: `failed` resolves and
- * the session is stopped (fail closed).
+ * the session is stopped (fail closed). One limit is not detected: the traced set is a bpftrace
+ * map of MAP_KEYS entries, so a sandbox running more tasks than that at once would leave the
+ * excess untraced. airlock's default pids limit is 4,096; a policy that allows more than half the
+ * map gets strace instead (session-step.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants as fsc, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
@@ -51,6 +54,12 @@ import { ProcessEvents, SIGNAL_NUMBERS } from './process-events.js';
 
 /** Bytes of one printed chunk (bpftrace's string limit is 200). */
 const CHUNK = 200;
+/**
+ * Entries of each bpftrace map (default 4096): the traced set holds every live task (threads
+ * included) of the sandbox, and a full map would silently leave new ones untraced. 16× the default
+ * pids limit of a session (DEFAULT_PIDS); about 5 MiB per map.
+ */
+export const MAP_KEYS = 65_536;
 /** Bounds of the interval between two reads of bpftrace's output. */
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 50;
@@ -197,7 +206,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
   const parser = new EbpfTraceParser(opts.audit, shimCommandNames(opts.denyPatterns ?? []), cpus);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bpftrace, '-B', 'line', '-e', PROGRAM, bwrapPath, fencePath], {
     stdio: ['ignore', wfd, 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: String(bufferPages(cpus.length)) },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: String(CHUNK), BPFTRACE_PERF_RB_PAGES: String(bufferPages(cpus.length)), BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS) },
   });
   closeSync(wfd);
   let resolveFailed!: (e: Error) => void;

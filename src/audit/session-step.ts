@@ -18,7 +18,7 @@ import type { AuditSink, EventInput } from './types.js';
 import { openAuditLog, type AuditLog } from './log.js';
 import { startGvisorMonitor } from './gvisor-monitor.js';
 import { bwrapTracer } from './strace-tracer.js';
-import { ebpfTracer, ebpfUnavailableReason } from './ebpf-tracer.js';
+import { ebpfTracer, ebpfUnavailableReason, MAP_KEYS } from './ebpf-tracer.js';
 import { writeSessionAttestation, ATTESTATION_FILE, type ChangeLike } from './attest.js';
 import { formatSessionSummary } from './summary.js';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export interface AuditStepContext {
   id: string;
   dir: string;
   runDir: string;
-  policy: { source: { file: string; digest: string }; commands?: { deny: { text: string }[] } };
+  policy: { source: { file: string; digest: string }; commands?: { deny: { text: string }[] }; runtime?: { limits?: { pids?: number } } };
   backend: { name: string };
   spec: { argv: string[]; workspace: { sandboxPath: string }; monitor?: { gvisorPodInitConfig?: string; tracerArgv?: string[]; bwrapPath?: string } };
   audit: AuditSink;
@@ -108,6 +108,12 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
       ctx.spec.monitor = { ...(ctx.spec.monitor ?? {}), gvisorPodInitConfig: mon.podInitConfigPath };
       stopMonitor = () => mon.stop();
       void mon.failed.then(failedMidway('the gVisor monitor'));
+    }
+    const pids = ctx.policy.runtime?.limits?.pids;
+    if (which === 'ebpf' && chosen && !process.env.AIRLOCK_BWRAP_TRACER && pids !== undefined && pids > MAP_KEYS / 2) {
+      // The eBPF tracer's traced set is a map of MAP_KEYS tasks: more could go untraced.
+      log.emit({ kind: 'session', action: 'monitor', decision: 'info', subject: 'strace', detail: { reason: `runtime.limits.pids (${pids}) allows more tasks than the eBPF tracer can follow (${MAP_KEYS / 2}); process events come from strace` } });
+      which = 'strace';
     }
     if (which === 'ebpf') {
       try {

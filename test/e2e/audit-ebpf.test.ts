@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGV_CAP, ebpfTracer } from '../../src/audit/ebpf-tracer.js';
+import { ARGV_CAP, ebpfTracer, MAP_KEYS } from '../../src/audit/ebpf-tracer.js';
 import type { EventInput } from '../../src/audit/types.js';
 import { ebpfSkipReason, traced } from '../ebpf-support.js';
 import { backendSkipReason } from '../support.js';
@@ -105,4 +105,20 @@ test('airlock run on bwrap: an eBPF tracer that cannot start falls back to strac
   const forced = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true'], { env: { ...env, AIRLOCK_BWRAP_TRACER: 'ebpf' } });
   assert.equal(forced.code, 125, forced.stderr);
   assert.match(forced.stderr, /eBPF tracer: .*Error loading program/);
+});
+
+test('airlock run on bwrap: a pids limit above what the eBPF tracer can follow gets strace, and the log says so', { timeout: 120_000 }, async (t) => {
+  const why = ebpfSkipReason() ?? backendSkipReason('bwrap');
+  if (why) return t.skip(why);
+  const fx = makeFixture();
+  t.after(() => fx.cleanup());
+  const policy = writePolicy(fx, 'airlock.yaml', `version: 1\nruntime: { isolation: bwrap, limits: { pids: ${MAP_KEYS} } }\ncommands: { allow: [sh, "true"] }\n`);
+  const env = { AIRLOCK_BWRAP_TRACER: '' };
+  const r = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true many'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const events = JSON.parse(spawnSync(process.execPath, [AIRLOCK, 'log', 'show', 'last', '--json'], { env: { ...fx.env, ...env }, encoding: 'utf8' }).stdout) as { kind: string; action: string; subject: string; detail: Record<string, unknown> }[];
+  const note = events.find((e) => e.kind === 'session' && e.action === 'monitor');
+  assert.equal(note?.subject, 'strace');
+  assert.match(String(note?.detail.reason), /runtime\.limits\.pids \(65536\) allows more tasks than the eBPF tracer can follow/);
+  assert.ok(events.some((e) => e.action === 'exec' && e.subject === '/bin/true' && e.detail.source === 'strace'));
 });
