@@ -9,7 +9,7 @@ import { ARGV_CAP, ebpfTracer, MAP_KEYS } from '../../src/audit/ebpf-tracer.js';
 import type { EventInput } from '../../src/audit/types.js';
 import { ebpfSkipReason, traced } from '../ebpf-support.js';
 import { backendSkipReason } from '../support.js';
-import { AIRLOCK, makeFixture, runAirlock, writePolicy } from '../attacks/harness.js';
+import { AIRLOCK, makeFixture, runAirlock, writePolicy, type Fixture } from '../attacks/harness.js';
 
 test('eBPF tracer: every exec with its exact argv and parent, exits with codes and signals, refused execs', { timeout: 60_000 }, async (t) => {
   const why = ebpfSkipReason();
@@ -82,6 +82,11 @@ test('eBPF tracer: stop() returns when the traced command never started', { time
   assert.deepEqual(events, []);
 });
 
+/** The events of the fixture's last session, from `airlock log show last --json`. */
+function lastSessionEvents(fx: Fixture, env: NodeJS.ProcessEnv): { kind: string; action: string; subject: string; detail: Record<string, unknown> }[] {
+  return JSON.parse(spawnSync(process.execPath, [AIRLOCK, 'log', 'show', 'last', '--json'], { env: { ...fx.env, ...env }, encoding: 'utf8' }).stdout);
+}
+
 test('airlock run on bwrap: an eBPF tracer that cannot start falls back to strace, and the log says so', { timeout: 120_000 }, async (t) => {
   const why = ebpfSkipReason() ?? backendSkipReason('bwrap');
   if (why) return t.skip(why);
@@ -95,7 +100,7 @@ test('airlock run on bwrap: an eBPF tracer that cannot start falls back to strac
   const env = { PATH: `${fakeBin}:${process.env.PATH}`, AIRLOCK_BWRAP_TRACER: '' };
   const r = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true fallback'], { env });
   assert.equal(r.code, 0, r.stderr);
-  const events = JSON.parse(spawnSync(process.execPath, [AIRLOCK, 'log', 'show', 'last', '--json'], { env: { ...fx.env, ...env }, encoding: 'utf8' }).stdout) as { kind: string; action: string; subject: string; detail: Record<string, unknown> }[];
+  const events = lastSessionEvents(fx, env);
   const note = events.find((e) => e.kind === 'session' && e.action === 'monitor');
   assert.equal(note?.subject, 'strace');
   assert.match(String(note?.detail.reason), /eBPF tracer could not start .*Error loading program/);
@@ -116,7 +121,7 @@ test('airlock run on bwrap: a pids limit above what the eBPF tracer can follow g
   const env = { AIRLOCK_BWRAP_TRACER: '' };
   const r = await runAirlock(fx, 'bwrap', policy, ['sh', '-c', '/bin/true many'], { env });
   assert.equal(r.code, 0, r.stderr);
-  const events = JSON.parse(spawnSync(process.execPath, [AIRLOCK, 'log', 'show', 'last', '--json'], { env: { ...fx.env, ...env }, encoding: 'utf8' }).stdout) as { kind: string; action: string; subject: string; detail: Record<string, unknown> }[];
+  const events = lastSessionEvents(fx, env);
   const note = events.find((e) => e.kind === 'session' && e.action === 'monitor');
   assert.equal(note?.subject, 'strace');
   assert.match(String(note?.detail.reason), /runtime\.limits\.pids \(65536\) allows more tasks than the eBPF tracer can follow/);
