@@ -280,7 +280,7 @@ export async function ebpfTracer(opts: EbpfTracerOptions): Promise<EbpfTracer> {
         if (child.exitCode === null && child.signalCode === null) {
           const caughtUp = parser.whenEveryCpuPasses(Number(process.hrtime.bigint()));
           for (const cpu of cpus) spawnSync('taskset', ['-c', String(cpu), fencePath], { env: {} });
-          complete = await Promise.race([caughtUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), CATCH_UP_MS).unref())]);
+          complete = await Promise.race([caughtUp.then(() => true), exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), CATCH_UP_MS).unref())]);
           tracerCpuMs = processCpuMs(child.pid) - cpuAtReady;
           // Everything is read. No SIGINT and no waiting for the exit: detaching the probes takes
           // the kernel ~0.8 s, which nobody needs to wait for.
