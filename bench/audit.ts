@@ -68,6 +68,8 @@ interface Run {
   dropped: number;
   /** CPU ms of a tracer process outside the sandbox tree (bpftrace), added to airlock's own. */
   extraCpu?: number;
+  /** Awaited after the measurements, before the next run (bpftrace's exit). */
+  settled?: Promise<void>;
 }
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
@@ -121,9 +123,6 @@ async function timed(file: string, args: string[], after?: () => void): Promise<
 }
 
 /** A session log around `fn`, as airlock run keeps one whether or not a monitor runs. */
-/** Awaited after a session's measurements, before the next run starts. */
-let afterSession: Promise<void> | undefined;
-
 async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Run, 'session' | 'selfCpu'>>): Promise<Run> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -138,11 +137,10 @@ async function session(fn: (audit: AuditSink, runDir: string) => Promise<Omit<Ru
   log.forgetKey();
   const session = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  if (afterSession) {
+  if (r.settled) {
     const keepAlive = setInterval(() => undefined, 1000); // the tracer process is unref'd
-    await afterSession;
+    await r.settled;
     clearInterval(keepAlive);
-    afterSession = undefined;
   }
   return { ...r, session, selfCpu: (c.user + c.system) / 1000 + (r.extraCpu ?? 0) };
 }
@@ -251,8 +249,7 @@ async function bwrap(script: string, monitored: boolean, tracer: 'ebpf' | 'strac
         const st = await tr.stop();
         // airlock does not wait for bpftrace's exit (~1 s of probe detaching in the kernel); the
         // bench does, outside the timed window, so it does not overlap the next run
-        afterSession = tr.exited;
-        return { sandbox: t.ms, treeCpu: t.cpu, messages: st.lines, events: st.execs + st.exits, dropped: 0, extraCpu: st.tracerCpuMs };
+        return { sandbox: t.ms, treeCpu: t.cpu, messages: st.lines, events: st.execs + st.exits, dropped: 0, extraCpu: st.tracerCpuMs, settled: tr.exited };
       }
       const tr = await bwrapTracer({ runDir, audit });
       const t = await timed(tr.argvPrefix[0]!, [...tr.argvPrefix.slice(1), 'bwrap', ...argv]);
@@ -323,7 +320,7 @@ async function main() {
           off.push(await fn(w.script, false));
         }
       }
-      const m = (rs: Run[], k: Exclude<keyof Run, 'extraCpu'>) => median(rs.map((r) => r[k]));
+      const m = (rs: Run[], k: Exclude<keyof Run, 'extraCpu' | 'settled'>) => median(rs.map((r) => r[k]));
       const pair = (k: 'sandbox' | 'session') => median(on.map((r, i) => r[k] / off[i]![k]));
       const cpuRatio = median(on.map((r, i) => (r.treeCpu + r.selfCpu) / (off[i]!.treeCpu + off[i]!.selfCpu)));
       const last = on[on.length - 1]!;

@@ -17,7 +17,8 @@ export function backendSkipReason(backend: 'gvisor' | 'bwrap', tools: string[] =
   if (process.getuid?.() !== 0) return 'needs root (rootful runsc, cgroups, overlay staging)';
   if (backend === 'gvisor' && !has('runsc')) return 'runsc is not installed';
   if (backend === 'bwrap' && !has('bwrap')) return 'bwrap is not installed';
-  if (backend === 'bwrap' && !has('strace') && ebpfUnavailableReason()) return `no process tracer for bwrap: strace is not installed and ${ebpfUnavailableReason()}`;
+  const noEbpf = backend === 'bwrap' && !has('strace') ? ebpfUnavailableReason() : undefined;
+  if (noEbpf) return `no process tracer for bwrap: strace is not installed and ${noEbpf}`;
   const missing = tools.find((t) => !has(t));
   return missing ? `${missing} is not installed` : undefined;
 }

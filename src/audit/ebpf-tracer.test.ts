@@ -1,8 +1,7 @@
 /** The eBPF tracer's line parser: hex strings, argv chunks, time order across CPUs, exit statuses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARGV_CAP, bufferPages, EbpfTraceParser, onlineCpus } from './ebpf-tracer.js';
-import { bwrapTracerChoice } from './session-step.js';
+import { ARGV_CAP, bufferPages, bwrapTracerChoice, EbpfTraceParser, onlineCpus } from './ebpf-tracer.js';
 import type { EventInput } from './types.js';
 
 const hex = (s: string | Buffer) => [...Buffer.from(s)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');

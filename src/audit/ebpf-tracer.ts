@@ -49,7 +49,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from './types.js';
 import { AirlockError } from '../util/errors.js';
-import { shimCommandNames } from './gvisor-monitor.js';
+import { ERRNO, shimCommandNames } from './gvisor-monitor.js';
 import { ProcessEvents, SIGNAL_NUMBERS } from './process-events.js';
 
 /** Bytes of one printed chunk (bpftrace's string limit is 200). */
@@ -143,6 +143,18 @@ function probe(bpftrace: string): string | undefined {
     if (mnt.status !== 0 || !existsSync(join(TRACEFS[0]!, 'events/sched/sched_process_exec'))) return `tracefs is not mounted and cannot be (${(mnt.stderr || '').trim() || 'no sched tracepoints'})`;
   }
   return undefined;
+}
+
+/**
+ * The process tracer for bwrap: `AIRLOCK_BWRAP_TRACER=ebpf|strace` when set (an unusable choice
+ * is an error at session start), else eBPF when this host allows it (it never stops the sandbox's
+ * processes), else strace.
+ */
+export function bwrapTracerChoice(env: NodeJS.ProcessEnv = process.env): 'ebpf' | 'strace' {
+  const forced = env.AIRLOCK_BWRAP_TRACER;
+  if (forced === 'ebpf' || forced === 'strace') return forced;
+  if (forced) throw new AirlockError('monitor-start', `AIRLOCK_BWRAP_TRACER=${forced}: expected ebpf or strace`, 'unset it to let airlock choose', 2);
+  return ebpfUnavailableReason() === undefined ? 'ebpf' : 'strace';
 }
 
 export interface EbpfTracer {
@@ -385,8 +397,6 @@ export function onlineCpus(text?: string): number[] {
   return out;
 }
 
-const ERRNO: Record<string, string> = { '1': 'EPERM', '13': 'EACCES' };
-
 type Finished =
   | { ns: number; kind: 'exec'; pid: number; ppid: number; path: string; argv: string[]; truncated: boolean }
   | { ns: number; kind: 'refused'; pid: number; path: string; argv: string[]; truncated: boolean; errno: string }
@@ -475,7 +485,7 @@ export class EbpfTraceParser {
         this.reached(cpu, ns);
         if (pid === this.rootPid) return;
         const path = cString(hex(f[5] ?? ''));
-        this.refusals.set(pid, { ns, path: path.value, errno: ERRNO[f[4]!] ?? `errno ${f[4]}`, argv: [], truncated: path.truncated });
+        this.refusals.set(pid, { ns, path: path.value, errno: ERRNO[Number(f[4])] ?? `errno ${f[4]}`, argv: [], truncated: path.truncated });
         return;
       }
       case 'a': {

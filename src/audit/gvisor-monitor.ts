@@ -137,7 +137,8 @@ const O_RDWR = 0o2;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const AT_FDCWD = -100;
-const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 30: 'EROFS', 101: 'ENETUNREACH', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH', 115: 'EINPROGRESS', 22: 'EINVAL', 97: 'EAFNOSUPPORT' };
+/** errno names for the refusals the monitors report (shared with the eBPF tracer). */
+export const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 30: 'EROFS', 101: 'ENETUNREACH', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH', 115: 'EINPROGRESS', 22: 'EINVAL', 97: 'EAFNOSUPPORT' };
 /**
  * The trace socket is polled, not read per packet: each wake-up of a waiting receiver costs both
  * sides (on this class of VM ~100 µs of CPU per wake-up, measured), and reading per packet made

@@ -7,7 +7,7 @@
  * 2. start the runtime monitor for the backend — gVisor: trace sink + `--pod-init-config`
  *    (`ctx.spec.monitor.gvisorPodInitConfig`); bwrap: the eBPF tracer (`ctx.spec.monitor.bwrapPath`)
  *    where the host allows it, else the strace prefix (`ctx.spec.monitor.tracerArgv`); see
- *    bwrapTracerChoice().
+ *    bwrapTracerChoice() in ebpf-tracer.ts.
  *    If it cannot start, this throws and the session does not start. If it (or the log) fails
  *    midway, the session is stopped with the reason;
  * 3. at teardown (registered first, so it runs last, after the other doors have flushed their
@@ -18,11 +18,10 @@ import type { AuditSink, EventInput } from './types.js';
 import { openAuditLog, type AuditLog } from './log.js';
 import { startGvisorMonitor } from './gvisor-monitor.js';
 import { bwrapTracer } from './strace-tracer.js';
-import { ebpfTracer, ebpfUnavailableReason, MAP_KEYS } from './ebpf-tracer.js';
+import { bwrapTracerChoice, ebpfTracer, MAP_KEYS } from './ebpf-tracer.js';
 import { writeSessionAttestation, ATTESTATION_FILE, type ChangeLike } from './attest.js';
 import { formatSessionSummary } from './summary.js';
 import { join } from 'node:path';
-import { AirlockError } from '../util/errors.js';
 
 /** The part of the session context this step uses (structural: run-session's SessionContext fits). */
 export interface AuditStepContext {
@@ -46,18 +45,6 @@ export interface AuditStepOptions {
   changes?: (sessionDir: string) => Promise<ChangeLike[]>;
   /** Force a monitor choice (default: by backend name). */
   monitor?: 'gvisor' | 'ebpf' | 'strace' | 'none';
-}
-
-/**
- * The process tracer for bwrap: `AIRLOCK_BWRAP_TRACER=ebpf|strace` when set (an unusable choice
- * is an error at session start), else eBPF when this host allows it (it never stops the sandbox's
- * processes), else strace.
- */
-export function bwrapTracerChoice(env: NodeJS.ProcessEnv = process.env): 'ebpf' | 'strace' {
-  const forced = env.AIRLOCK_BWRAP_TRACER;
-  if (forced === 'ebpf' || forced === 'strace') return forced;
-  if (forced) throw new AirlockError('monitor-start', `AIRLOCK_BWRAP_TRACER=${forced}: expected ebpf or strace`, 'unset it to let airlock choose', 2);
-  return ebpfUnavailableReason() === undefined ? 'ebpf' : 'strace';
 }
 
 export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOptions = {}): Promise<AuditLog> {
@@ -101,7 +88,8 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
     stop(`${what} failed: ${err.message}`);
   };
   try {
-    const chosen = which === undefined;
+    // eBPF picked by airlock (neither the caller nor AIRLOCK_BWRAP_TRACER asked for it): strace may stand in
+    const ebpfByDefault = which === undefined && !process.env.AIRLOCK_BWRAP_TRACER;
     which ??= ctx.backend.name === 'gvisor' ? 'gvisor' : ctx.backend.name === 'bwrap' ? bwrapTracerChoice() : 'none';
     if (which === 'gvisor') {
       const mon = await startGvisorMonitor({ runDir: ctx.runDir, audit: log, denyPatterns });
@@ -110,7 +98,7 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
       void mon.failed.then(failedMidway('the gVisor monitor'));
     }
     const pids = ctx.policy.runtime?.limits?.pids;
-    if (which === 'ebpf' && chosen && !process.env.AIRLOCK_BWRAP_TRACER && pids !== undefined && pids > MAP_KEYS / 2) {
+    if (which === 'ebpf' && ebpfByDefault && pids !== undefined && pids > MAP_KEYS / 2) {
       // The eBPF tracer's traced set is a map of MAP_KEYS tasks: more could go untraced.
       log.emit({ kind: 'session', action: 'monitor', decision: 'info', subject: 'strace', detail: { reason: `runtime.limits.pids (${pids}) allows more tasks than the eBPF tracer can follow (${MAP_KEYS / 2}); process events come from strace` } });
       which = 'strace';
@@ -124,7 +112,7 @@ export async function startSessionAudit(ctx: AuditStepContext, opts: AuditStepOp
       } catch (err) {
         // Chosen by airlock, not forced: a host that looked able to run it but cannot (a kernel
         // without some BTF field, a locked-down bpf()) still gets a tracer, and the log says so.
-        if (!chosen || process.env.AIRLOCK_BWRAP_TRACER) throw err;
+        if (!ebpfByDefault) throw err;
         log.emit({ kind: 'session', action: 'monitor', decision: 'info', subject: 'strace', detail: { reason: `the eBPF tracer could not start (${(err as Error).message}); process events come from strace` } });
         which = 'strace';
       }

@@ -19,7 +19,7 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { arch, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from './which.js';
-import { ebpfUnavailableReason } from '../audit/ebpf-tracer.js';
+import { bwrapTracerChoice, ebpfUnavailableReason } from '../audit/ebpf-tracer.js';
 import { straceAvailable } from '../audit/strace-tracer.js';
 
 export type DetectedBackendName = 'gvisor' | 'bwrap' | 'microvm';
@@ -142,12 +142,20 @@ export async function probeGvisor(runsc?: string, timeoutMs = 30_000): Promise<B
   }
 }
 
-/** Which process tracer bwrap sessions get here (audit/session-step.ts chooses the same way). */
+/** Which process tracer bwrap sessions get here: the choice a session makes (bwrapTracerChoice). */
 function bwrapProcessTracer(): { name: string; warning?: string } {
   const noEbpf = ebpfUnavailableReason();
-  if (!noEbpf) return { name: 'eBPF (bpftrace)' };
-  if (straceAvailable()) return { name: 'none', warning: `no process tracer: ${noEbpf}, and strace is missing; bwrap sessions will not start (install bpftrace or strace)` };
-  return { name: 'strace', warning: `process events from strace, which stops every fork and exec (+50-70% on exec-heavy work): eBPF is unavailable (${noEbpf})` };
+  let choice: 'ebpf' | 'strace';
+  try {
+    choice = bwrapTracerChoice();
+  } catch (err) {
+    return { name: 'none', warning: `${(err as Error).message}: bwrap sessions will not start` };
+  }
+  if (choice === 'ebpf') return noEbpf ? { name: 'none', warning: `AIRLOCK_BWRAP_TRACER=ebpf, but ${noEbpf}: bwrap sessions will not start` } : { name: 'eBPF (bpftrace)' };
+  const noStrace = straceAvailable();
+  if (noStrace) return { name: 'none', warning: `no process tracer: ${noStrace}${noEbpf ? `, and ${noEbpf}` : ''}; bwrap sessions will not start` };
+  const why = noEbpf ? `eBPF is unavailable (${noEbpf})` : 'AIRLOCK_BWRAP_TRACER=strace';
+  return { name: 'strace', warning: `process events from strace, which stops every fork and exec (+50-70% on exec-heavy work): ${why}` };
 }
 
 /** Probes bubblewrap; `bwrap` overrides the binary (tests use a fake one). */
