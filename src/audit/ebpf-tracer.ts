@@ -6,9 +6,11 @@
  * "Cost").
  *
  * How a session's processes are found: bwrap is started through a per-session symlink
- * (`<runDir>/exec/bwrap`, masked from every sandbox with the rest of $AIRLOCK_HOME). The process
- * that execs that exact path becomes the root of the traced set; `sched_process_fork` adds every
- * child of a traced task (threads too), `sched_process_exit` removes it. Membership is inherited,
+ * (`<runDir>/exec/bwrap`, masked from every sandbox with the rest of $AIRLOCK_HOME). The first
+ * process that execs that exact path becomes the root of the traced set, and only the first: a
+ * later exec of the path (another session's agent that could reach it) joins nothing.
+ * `sched_process_fork` adds every child of a traced task (threads too), `sched_process_exit`
+ * removes it. Membership is inherited,
  * never inferred, so parent pids are exact and no process below bwrap can leave the set. A thread
  * that execs takes over its process id (and the old leader "exits" first): a probe before the
  * exec probe moves the membership from the thread's old id.
@@ -83,7 +85,7 @@ export const ARGV_CAP = 100 * CHUNK;
 const PROGRAM = `
 BEGIN { printf("R\\n"); }
 profile:ms:100 { printf("H %d %llu\\n", cpu, nsecs); }
-tracepoint:sched:sched_process_exec /!@t[tid] && str(args->filename) == str($1)/ { @t[tid] = 1; printf("S %d\\n", pid); }
+tracepoint:sched:sched_process_exec /!@seeded && !@t[tid] && str(args->filename) == str($1)/ { @seeded = 1; @t[tid] = 1; printf("S %d\\n", pid); }
 tracepoint:sched:sched_process_exec /str(args->filename) == str($2)/ { printf("F %d %llu\\n", cpu, nsecs); }
 tracepoint:sched:sched_process_fork /@t[args->parent_pid]/ { @t[args->child_pid] = 1; }
 tracepoint:sched:sched_process_exec /!@t[tid]/ { $old = args->old_pid; if (@t[$old]) { @t[tid] = 1; delete(@t[$old]); } }
@@ -113,7 +115,7 @@ tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[
   printf("Z %d\\n", pid);
 }
 tracepoint:syscalls:sys_exit_execve, tracepoint:syscalls:sys_exit_execveat /@av[tid]/ { delete(@fn[tid]); delete(@av[tid]); }
-END { clear(@t); clear(@fn); clear(@av); clear(@long); }
+END { clear(@t); clear(@fn); clear(@av); clear(@long); clear(@seeded); }
 `;
 
 const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];

@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventInput } from '../../src/audit/types.js';
+import { ebpfTracer } from '../../src/audit/ebpf-tracer.js';
 import { ebpfSkipReason, traced } from '../ebpf-support.js';
 import { has } from '../support.js';
 import { AIRLOCK, makeFixture } from './harness.js';
@@ -118,4 +119,21 @@ test('killing the tracer mid-session stops the session and says why (fail closed
   assert.notEqual(code, 0);
   assert.ok(Date.now() - t0 < 30_000, 'the session stopped promptly, not when the agent finished');
   assert.match(err, /process tracer failed/);
+});
+
+test("a second exec of the session's bwrap path (from outside its tree) does not join the trace", { timeout: 60_000 }, async (t) => {
+  const why = ebpfSkipReason();
+  if (why) return t.skip(why);
+  const dir = tempDir(t);
+  const events: EventInput[] = [];
+  const tracer = await ebpfTracer({ runDir: dir, audit: { emit: (e) => events.push(e) } });
+  const bw = (cmd: string) => spawn(tracer.bwrapPath, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--', '/bin/sh', '-c', cmd], { stdio: 'ignore' });
+  const session = bw('/bin/true session; sleep 0.5; /bin/true session-end');
+  await new Promise((r) => setTimeout(r, 200));
+  // Another process (say, another session's agent that could see the path) execs it too.
+  const intruder = bw('/bin/true intruder');
+  await Promise.all([session, intruder].map((p) => new Promise((r) => p.on('exit', r))));
+  await tracer.stop();
+  const tags = execs(events).flatMap((e) => (e.subject === '/bin/true' ? [(e.detail?.argv as string[])[1]] : []));
+  assert.deepEqual(tags, ['session', 'session-end'], 'only the first process that exec\'d the path is traced');
 });
